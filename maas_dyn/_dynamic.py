@@ -1,0 +1,516 @@
+"""The shared dynamic engine: operation specs become real methods on real classes.
+
+A dialect (MAAS, TrueNAS) turns its server's description into :class:`Operation`
+objects grouped by namespace, and asks :func:`build_namespace_class` for a class made
+with ``type()``. Each operation becomes a plain function on that class with a real
+``__name__``, ``__qualname__``, ``__signature__`` and ``__doc__``, so ``help()``,
+``inspect.signature``, IPython, Jupyter and jedi see ordinary methods.
+
+Reading a description must stay cheap (a MAAS 3.7 document has ~380 actions and a
+TrueNAS one ~800 methods), so the details of an operation (parameters, docstring) are
+computed on first use: signatures through :class:`_LazySignature`, docstrings through
+:class:`LazyDocstring`, both backed by :meth:`Operation.details`.
+
+Calls land in one place: the namespace's ``_invoke`` callable, given the operation and
+the arguments bound by :func:`bind_arguments`. That is each dialect's funnel.
+"""
+
+from __future__ import annotations
+
+import difflib
+import inspect
+import keyword
+import textwrap
+import threading
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from maas_dyn.errors import InvalidParametersError, UnknownActionError, UnknownNameError
+
+__all__ = [
+    "BoundArguments",
+    "LazyDocstring",
+    "Namespace",
+    "Operation",
+    "OperationDetails",
+    "Param",
+    "bind_arguments",
+    "build_namespace_class",
+    "closest",
+    "python_identifier",
+    "render_docstring",
+    "unknown_name",
+]
+
+POSITIONAL = "positional"
+KEYWORD = "keyword"
+
+
+def python_identifier(name: str, taken: Iterable[str] = ()) -> str:
+    """Turn a server-side name into a valid, non-clashing Python identifier.
+
+    Dashes, dots and spaces become underscores; a leading digit gets a leading
+    underscore; Python keywords and names in ``taken`` get a trailing underscore
+    (``import`` -> ``import_``, ``global`` -> ``global_``), as PEP 8 suggests.
+
+    Args:
+        name: The name as the server spells it.
+        taken: Names that must not be produced (e.g. attributes of the client).
+
+    Returns:
+        A string for which ``str.isidentifier()`` is true.
+    """
+    out = "".join(ch if ch.isalnum() or ch == "_" else "_" for ch in name) or "_"
+    if out[0].isdigit():
+        out = "_" + out
+    blocked = set(taken)
+    while keyword.iskeyword(out) or keyword.issoftkeyword(out) or out in blocked:
+        out += "_"
+    return out
+
+
+def closest(name: str, candidates: Iterable[str], limit: int = 3) -> list[str]:
+    """Return the valid names closest to a mistyped one, best first.
+
+    Args:
+        name: What the user typed.
+        candidates: The valid names.
+        limit: How many suggestions at most.
+
+    Returns:
+        Up to ``limit`` names.
+    """
+    pool = list(candidates)
+    found = difflib.get_close_matches(name, pool, n=limit, cutoff=0.6)
+    prefixed = [c for c in sorted(pool) if c.startswith(name) and c not in found]
+    return (found + prefixed)[:limit]
+
+
+@dataclass(frozen=True)
+class Param:
+    """One parameter of an operation.
+
+    Attributes:
+        name: The Python identifier used in the signature.
+        wire_name: The name the server expects.
+        kind: ``"positional"`` (may also be passed by keyword) or ``"keyword"``.
+        type_text: The type as the server documents it (``String``, ``integer``...).
+        annotation: The Python annotation shown in the signature.
+        description: Prose from the server's documentation.
+        required: Whether the server documents the parameter as required.
+        default: Default shown in the signature for optional parameters.
+    """
+
+    name: str
+    wire_name: str
+    kind: str = KEYWORD
+    type_text: str = ""
+    annotation: Any = Any
+    description: str = ""
+    required: bool = False
+    default: Any = None
+
+
+@dataclass(frozen=True)
+class OperationDetails:
+    """Everything about an operation that is computed lazily.
+
+    Attributes:
+        summary: One-line summary.
+        body: Prose after the summary.
+        params: Parameters, positional ones first.
+        accepts_extra: Whether undocumented keyword arguments are passed through.
+        returns: Text of the ``Returns:`` section.
+        raises: ``(exception name, when)`` pairs for the ``Raises:`` section.
+        notes: Extra sections as ``(title, text)``, e.g. the HTTP request line.
+    """
+
+    summary: str
+    body: str = ""
+    params: tuple[Param, ...] = ()
+    accepts_extra: bool = False
+    returns: str = ""
+    raises: tuple[tuple[str, str], ...] = ()
+    notes: tuple[tuple[str, str], ...] = ()
+
+
+class Operation:
+    """A named operation whose details are computed once, on first use.
+
+    Args:
+        name: Python identifier of the method.
+        wire_name: The server's name for it.
+        describe: Builds the :class:`OperationDetails` when first needed.
+        payload: Dialect data the funnel needs to perform the call.
+    """
+
+    __slots__ = ("_describe", "_details", "_lock", "name", "payload", "wire_name")
+
+    def __init__(
+        self,
+        name: str,
+        wire_name: str,
+        describe: Callable[[], OperationDetails],
+        payload: Any = None,
+    ):
+        self.name = name
+        self.wire_name = wire_name
+        self.payload = payload
+        self._describe = describe
+        self._details: OperationDetails | None = None
+        self._lock = threading.Lock()
+
+    @property
+    def details(self) -> OperationDetails:
+        """The operation's parameters and documentation (computed once)."""
+        details = self._details
+        if details is None:
+            with self._lock:
+                if self._details is None:
+                    self._details = self._describe()
+                details = self._details
+        return details
+
+    def __repr__(self) -> str:
+        return f"<Operation {self.wire_name}>"
+
+
+def _format_param(param: Param) -> str:
+    type_text = param.type_text or getattr(param.annotation, "__name__", "") or "Any"
+    flags = "" if param.required or param.kind == POSITIONAL else ", optional"
+    head = f"{param.name} ({type_text}{flags})"
+    text = " ".join(param.description.split()) or "Not documented by the server."
+    if param.required and param.kind != POSITIONAL and "required" not in text.lower():
+        text = "Required. " + text
+    if param.wire_name != param.name:
+        text += f" Sent as ``{param.wire_name}``."
+    lines = textwrap.wrap(f"{head}: {text}", width=84, subsequent_indent="    ")
+    return "\n".join("    " + line for line in lines)
+
+
+def render_docstring(details: OperationDetails) -> str:
+    """Render operation details as a Google-style docstring.
+
+    Args:
+        details: What to render.
+
+    Returns:
+        The docstring text.
+    """
+    parts = [details.summary.strip() or "Undocumented operation."]
+    if details.body.strip():
+        parts.append(details.body.strip())
+    parts.extend(f"{title}:\n    {text}" for title, text in details.notes)
+    if details.params or details.accepts_extra:
+        lines = [_format_param(p) for p in details.params]
+        if details.accepts_extra:
+            lines.append(
+                "    **kwargs: Parameters the server does not document are sent as given"
+                " (with a warning)."
+            )
+        parts.append("Args:\n" + "\n".join(lines))
+    if details.returns:
+        parts.append("Returns:\n" + textwrap.indent(details.returns.strip(), "    "))
+    if details.raises:
+        parts.append(
+            "Raises:\n" + "\n".join(f"    {name}: {when}" for name, when in details.raises)
+        )
+    return "\n\n".join(parts) + "\n"
+
+
+class LazyDocstring(str):
+    """A ``str`` whose text is produced on first use.
+
+    ``help()``, ``inspect.getdoc`` and IPython read ``__doc__`` through ordinary string
+    operations; every such operation is forwarded to the rendered text, so rendering
+    hundreds of docstrings is paid only for those someone reads.
+
+    Args:
+        render: Produces the text.
+    """
+
+    _render: Callable[[], str]
+    _text: str | None
+
+    def __new__(cls, render: Callable[[], str]) -> LazyDocstring:
+        self = super().__new__(cls, "")
+        self._render = render
+        self._text = None
+        return self
+
+    def text(self) -> str:
+        """Return the rendered text (rendered once)."""
+        if self._text is None:
+            self._text = self._render()
+        return self._text
+
+    def __getattribute__(self, name: str) -> Any:
+        # Ordinary str methods (split, expandtabs, strip...) are looked up on the
+        # instance, so forward them to the real text; our own attributes stay local.
+        if name in _LAZY_OWN or name.startswith("__"):
+            return object.__getattribute__(self, name)
+        return getattr(object.__getattribute__(self, "text")(), name)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (str, (self.text(),))
+
+
+_LAZY_OWN = frozenset({"_render", "_text", "text"})
+
+
+def _forward(name: str) -> Callable[..., Any]:
+    def method(self: LazyDocstring, *args: Any) -> Any:
+        return getattr(self.text(), name)(*args)
+
+    method.__name__ = name
+    return method
+
+
+# Operators and protocol methods are looked up on the type, not the instance, so
+# each one the str type implements is forwarded explicitly.
+for _name in (
+    "__str__", "__repr__", "__len__", "__iter__", "__contains__", "__getitem__",
+    "__eq__", "__ne__", "__lt__", "__le__", "__gt__", "__ge__", "__hash__",
+    "__add__", "__radd__", "__mul__", "__rmul__", "__mod__", "__format__",
+):
+    setattr(LazyDocstring, _name, _forward(_name))
+del _name
+
+
+class _LazySignature(inspect.Signature):
+    """An ``inspect.Signature`` whose parameters are computed on first use."""
+
+    __slots__ = ("_make", "_real")
+
+    def __init__(self, make: Callable[[], inspect.Signature]):
+        # The base initialiser is skipped on purpose: it would build the parameters now.
+        self._make = make
+        self._real: inspect.Signature | None = None
+
+    def _resolve(self) -> inspect.Signature:
+        if self._real is None:
+            self._real = self._make()
+        return self._real
+
+    @property
+    def _parameters(self) -> Mapping[str, inspect.Parameter]:
+        return self._resolve().parameters
+
+    @property
+    def _return_annotation(self) -> Any:
+        return self._resolve().return_annotation
+
+    def replace(self, **changes: Any) -> inspect.Signature:  # type: ignore[override]
+        """Return a plain signature with the given changes (used for bound methods)."""
+        return self._resolve().replace(**changes)
+
+
+_PARAMETER_KINDS = {
+    POSITIONAL: inspect.Parameter.POSITIONAL_OR_KEYWORD,
+    KEYWORD: inspect.Parameter.KEYWORD_ONLY,
+}
+
+
+def _signature(details: OperationDetails, with_self: bool) -> inspect.Signature:
+    params: list[inspect.Parameter] = []
+    if with_self:
+        params.append(inspect.Parameter("self", inspect.Parameter.POSITIONAL_ONLY))
+    for p in details.params:
+        kind = _PARAMETER_KINDS[p.kind]
+        default = inspect.Parameter.empty if p.kind == POSITIONAL and p.required else p.default
+        annotation = p.annotation
+        if default is None and annotation is not Any:
+            annotation = annotation | None
+        params.append(inspect.Parameter(p.name, kind, default=default, annotation=annotation))
+    if details.accepts_extra:
+        params.append(inspect.Parameter("kwargs", inspect.Parameter.VAR_KEYWORD, annotation=Any))
+    return inspect.Signature(params, return_annotation=Any)
+
+
+@dataclass
+class BoundArguments:
+    """Arguments of one call, keyed by the server's names.
+
+    Attributes:
+        positional: Values of positional parameters, in order, by wire name.
+        keywords: Values of documented keyword parameters, by wire name.
+        extra: Keyword arguments the description does not document.
+    """
+
+    positional: dict[str, Any] = field(default_factory=dict)
+    keywords: dict[str, Any] = field(default_factory=dict)
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def bind_arguments(
+    operation: Operation,
+    args: Sequence[Any],
+    kwargs: Mapping[str, Any],
+    reserved: Iterable[str] = (),
+) -> BoundArguments:
+    """Bind a call's arguments to an operation's parameters.
+
+    Python names are mapped back to wire names. Keyword arguments with the value
+    ``None`` are treated as not given, so optional parameters can be passed through
+    from variables. Names listed in ``reserved`` are left to the dialect (for example
+    the ``params=``/``files=`` forms of the maas-api call style) unless the server
+    documents a parameter of that name, in which case the documented meaning wins.
+
+    Args:
+        operation: The operation being called.
+        args: Positional arguments.
+        kwargs: Keyword arguments.
+        reserved: Extra keyword names the dialect handles itself.
+
+    Returns:
+        The bound arguments.
+
+    Raises:
+        InvalidParametersError: Too many positional arguments, a positional parameter
+            given twice or missing, or an unknown keyword for an operation that accepts
+            none. Every problem is listed at once.
+    """
+    details = operation.details
+    positional = [p for p in details.params if p.kind == POSITIONAL]
+    by_name = {p.name: p for p in details.params}
+    bound = BoundArguments()
+    errors: dict[str, list[str]] = {}
+    if len(args) > len(positional):
+        errors["*args"] = [
+            f"{operation.name}() takes {len(positional)} positional argument(s)"
+            f" ({', '.join(p.name for p in positional) or 'none'}) but {len(args)} were given"
+        ]
+    for param, value in zip(positional, args, strict=False):
+        bound.positional[param.wire_name] = value
+    reserved_names = set(reserved)
+    for name, value in kwargs.items():
+        found = by_name.get(name)
+        if found is None and name in reserved_names:
+            bound.extra[name] = value
+        elif found is None:
+            if details.accepts_extra:
+                if value is not None:
+                    bound.extra[name] = value
+            else:
+                hint = closest(name, by_name)
+                errors[name] = [
+                    "unexpected keyword argument"
+                    + (f"; did you mean {', '.join(hint)}?" if hint else "")
+                ]
+        elif found.kind == POSITIONAL:
+            if found.wire_name in bound.positional:
+                errors[name] = ["given both positionally and by keyword"]
+            else:
+                bound.positional[found.wire_name] = value
+        elif value is not None:
+            bound.keywords[found.wire_name] = value
+    for param in positional:
+        if param.required and param.wire_name not in bound.positional:
+            errors.setdefault(param.name, []).append("missing required argument")
+    if errors:
+        detail = "; ".join(f"{key}: {', '.join(msgs)}" for key, msgs in errors.items())
+        raise InvalidParametersError(
+            f"invalid arguments for {operation.wire_name}: {detail}", errors=errors
+        )
+    bound.positional = {p.wire_name: bound.positional[p.wire_name]
+                        for p in positional if p.wire_name in bound.positional}
+    return bound
+
+
+def unknown_name(
+    error: type[UnknownNameError], what: str, name: str, options: Iterable[str]
+) -> UnknownNameError:
+    """Build the error for a name that does not exist, with the closest valid names.
+
+    Args:
+        error: The error class to build.
+        what: Where the name was looked for, e.g. ``"handler 'machine'"``.
+        name: The name asked for.
+        options: The valid names.
+
+    Returns:
+        The error, ready to raise.
+    """
+    hint = closest(name, options)
+    suffix = f"; did you mean {', '.join(hint)}?" if hint else ""
+    return error(f"{what} has no {name!r}{suffix}", name=name, suggestions=hint)
+
+
+class Namespace:
+    """Base of every generated namespace class (a MAAS handler, a TrueNAS service).
+
+    Operations are methods of the generated subclass; child namespaces are plain
+    instance attributes. Nothing here does network I/O, so completion and ``help()``
+    are safe to use on a client whose server is unreachable.
+
+    Args:
+        invoke: The dialect's funnel: called with the operation, the positional and the
+            keyword arguments of each call.
+        path: Dotted name of this namespace, used in messages.
+    """
+
+    _operations: Mapping[str, Operation] = {}
+    _kind = "namespace"
+
+    def __init__(self, invoke: Callable[[Operation, tuple[Any, ...], dict[str, Any]], Any],
+                 path: str):
+        self._invoke = invoke
+        self._path = path
+
+    def __getattr__(self, name: str) -> Any:
+        # Only reached when normal lookup failed: explain and suggest, never fetch.
+        if name.startswith("__"):
+            raise AttributeError(name)
+        options = [n for n in dir(self) if not n.startswith("_")]
+        raise unknown_name(UnknownActionError, f"{self._kind} {self._path!r}", name, options)
+
+    def __repr__(self) -> str:
+        names = ", ".join(sorted(self._operations))
+        return f"<{self._kind} {self._path}: {names}>"
+
+
+def _make_method(operation: Operation, owner_qualname: str) -> Callable[..., Any]:
+    def method(self: Namespace, /, *args: Any, **kwargs: Any) -> Any:
+        return self._invoke(operation, args, kwargs)
+
+    method.__name__ = operation.name
+    method.__qualname__ = f"{owner_qualname}.{operation.name}"
+    method.__doc__ = LazyDocstring(lambda: render_docstring(operation.details))
+    method.__signature__ = _LazySignature(  # type: ignore[attr-defined]
+        lambda: _signature(operation.details, with_self=True)
+    )
+    method.operation = operation  # type: ignore[attr-defined]
+    return method
+
+
+def build_namespace_class(
+    class_name: str,
+    operations: Iterable[Operation],
+    doc: Callable[[], str],
+    *,
+    module: str,
+    base: type[Namespace] = Namespace,
+) -> type[Namespace]:
+    """Build a namespace class whose methods are the given operations.
+
+    Args:
+        class_name: ``__name__`` and ``__qualname__`` of the class.
+        operations: Its operations; each name must be a valid identifier.
+        doc: Renders the class docstring on first use.
+        module: ``__module__`` of the class (so ``help()`` names the dialect).
+        base: The base class, a :class:`Namespace` subclass.
+
+    Returns:
+        The new class.
+    """
+    ops = {op.name: op for op in operations}
+    namespace: dict[str, Any] = {
+        "__doc__": LazyDocstring(doc),
+        "__module__": module,
+        "__qualname__": class_name,
+        "_operations": ops,
+    }
+    for op in ops.values():
+        namespace[op.name] = _make_method(op, class_name)
+    return type(class_name, (base,), namespace)

@@ -1,0 +1,448 @@
+"""The MAAS client: connect, build handlers from the description, and the call funnel.
+
+Every call goes through :meth:`Client._send` (prepare -> sign -> send -> retry ->
+check the description hash -> decode -> raise). Hooks, logging and retries live there.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import time
+import warnings
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
+
+from maas_dyn._cache import DescriptionCache
+from maas_dyn._dynamic import Operation, bind_arguments, unknown_name
+from maas_dyn._hooks import Hooks
+from maas_dyn._shipped import load_shipped
+from maas_dyn.errors import (
+    DescriptionError,
+    InvalidParametersError,
+    InvalidURLError,
+    NotAServerError,
+    NotFoundError,
+    TransportError,
+    UnknownActionError,
+    UnknownHandlerError,
+    UnknownNameError,
+)
+from maas_dyn.maas.describe import Description, HandlerSpec
+from maas_dyn.maas.encode import PreparedRequest, encode_request, expand_path
+from maas_dyn.maas.handlers import Handler, build_handlers
+from maas_dyn.maas.oauth import Credentials, parse_api_key
+from maas_dyn.maas.response import Response, decode_body, error_for
+from maas_dyn.maas.transport import RawResponse, RequestsTransport, TimeoutSpec, Transport
+from maas_dyn.retry import RetryPolicy
+
+__all__ = [
+    "Client",
+    "DescriptionChangedWarning",
+    "UndocumentedParameterWarning",
+    "connect",
+]
+
+_log = logging.getLogger("maas_dyn.maas")
+
+DEFAULT_TIMEOUT: TimeoutSpec = (10.0, 120.0)
+HASH_HEADER = "X-MAAS-API-Hash"
+# Keyword arguments of the maas-api call style: ``params=`` and ``files=`` dictionaries.
+_COMPAT_KEYWORDS = ("params", "files")
+
+
+class UndocumentedParameterWarning(UserWarning):
+    """A keyword argument the server's description does not document was sent as given."""
+
+
+class DescriptionChangedWarning(UserWarning):
+    """The server's API description changed (an upgrade); the client refreshed itself."""
+
+
+def _normalise_url(url: str) -> tuple[str, str]:
+    """Return ``(base URL ending in /, origin + prefix to put before handler paths)``."""
+    if not isinstance(url, str) or not url.strip():
+        raise InvalidURLError("the MAAS URL must be text like http://region:5240/MAAS/")
+    parts = urlsplit(url.strip())
+    if parts.scheme not in ("http", "https"):
+        raise InvalidURLError(
+            f"the MAAS URL must start with http:// or https://, got {url!r}; "
+            "e.g. http://region:5240/MAAS/"
+        )
+    if not parts.hostname:
+        raise InvalidURLError(f"the MAAS URL has no host: {url!r}")
+    try:
+        _ = parts.port
+    except ValueError as exc:
+        raise InvalidURLError(f"the MAAS URL has an invalid port: {url!r}") from exc
+    path = parts.path if parts.path.endswith("/") else parts.path + "/"
+    if path == "/":
+        path = "/MAAS/"
+    base = f"{parts.scheme}://{parts.netloc}{path}"
+    # Handler paths start with /MAAS/; a proxy prefix before it is kept.
+    prefix = path[: -len("MAAS/")] if path.endswith("/MAAS/") else path
+    return base, f"{parts.scheme}://{parts.netloc}{prefix.rstrip('/')}"
+
+
+class Client:
+    """A live MAAS client whose handlers come from the server's own description.
+
+    Connecting fetches ``/MAAS/api/2.0/describe/`` (or reuses the cached copy for this
+    URL), then exposes one attribute per handler, named like the official CLI with
+    dashes as underscores: ``client.machines``, ``client.boot_resources``. Each action
+    is a method with a real signature and docstring::
+
+        client = Client("http://region:5240/MAAS/", api_key="consumer:token:secret")
+        client.machines.read(hostname=["node-1", "node-2"])
+        client.machine.deploy("abc123", distro_series="jammy")
+        help(client.machine.deploy)
+
+    The call style of the ``maas-api`` package keeps working:
+    ``client.machine.deploy(system_id="abc123")``, ``params={...}`` for GET and
+    ``files={...}`` for multipart.
+
+    Args:
+        url: The region's URL, e.g. ``http://region:5240/MAAS/``.
+        api_key: ``consumer:token:secret``; ``None`` for anonymous use.
+        description: A describe document (dict, JSON text or bytes) to use instead of
+            fetching one: the client is then built without any network I/O.
+        verify: TLS verification: ``True`` (default), ``False``, or a CA bundle path.
+        timeout: Seconds, or ``(connect, read)`` seconds, for every request.
+        retry: The retry policy (default: retry idempotent requests 3 times).
+        transport: Send requests through this instead of a ``requests`` session.
+        cache: ``True`` for the user cache directory, a :class:`DescriptionCache`, or
+            ``False`` to never read or write a cached description.
+        api_version: The API version in the describe URL (``"2.0"``; ``"1.0"`` for 1.9).
+
+    Raises:
+        InvalidURLError: The URL is not an http(s) URL with a host.
+        InvalidAPIKeyError: The API key does not have three parts.
+        ConnectionFailed: The server cannot be reached.
+        NotAServerError: The URL does not serve a MAAS API description.
+        DescriptionError: The description is malformed.
+    """
+
+    def __init__(
+        self,
+        url: str,
+        api_key: str | None = None,
+        *,
+        description: Mapping[str, Any] | str | bytes | None = None,
+        verify: bool | str = True,
+        timeout: TimeoutSpec = DEFAULT_TIMEOUT,
+        retry: RetryPolicy | None = None,
+        transport: Transport | None = None,
+        cache: bool | DescriptionCache = True,
+        api_version: str = "2.0",
+    ):
+        self.url, self._origin = _normalise_url(url)
+        self._credentials: Credentials | None = (
+            None if api_key is None else parse_api_key(api_key)
+        )
+        self.timeout = timeout
+        self.retry = retry or RetryPolicy()
+        self.hooks = Hooks()
+        self._transport: Transport = transport or RequestsTransport(verify=verify)
+        self._cache = DescriptionCache("maas") if cache is True else (cache or None)
+        self._describe_url = f"{self.url}api/{api_version}/describe/"
+        self._lock = threading.RLock()
+        self._local = threading.local()
+        self._handler_names: tuple[str, ...] = ()
+        self._sleep = time.sleep
+        if description is not None:
+            document = description if isinstance(description, Mapping) else _loads(description)
+            self._install(Description(document, _RESERVED), raw=None)
+        elif not self._install_cached():
+            self.refresh()
+
+    # -- construction -------------------------------------------------------------------
+
+    @classmethod
+    def from_description(
+        cls, description: Mapping[str, Any] | str | bytes, url: str = "http://localhost:5240/MAAS/",
+        api_key: str | None = None, **options: Any,
+    ) -> Client:
+        """Build a client from a describe document, with no network I/O.
+
+        Useful to explore any release offline; calls still go to ``url`` if made.
+
+        Args:
+            description: The document (dict, JSON text or bytes).
+            url: Where calls would go.
+            api_key: Key for calls, if any.
+            **options: Other :class:`Client` options.
+
+        Returns:
+            The client.
+        """
+        return cls(url, api_key, description=description, **options)
+
+    @classmethod
+    def from_release(cls, release: str, url: str = "http://localhost:5240/MAAS/",
+                     api_key: str | None = None, **options: Any) -> Client:
+        """Build a client from a description shipped with the package (e.g. ``"3.7"``).
+
+        Args:
+            release: A name from ``maas_dyn.shipped_releases("maas")``.
+            url: Where calls would go.
+            api_key: Key for calls, if any.
+            **options: Other :class:`Client` options.
+
+        Returns:
+            The client.
+        """
+        return cls(url, api_key, description=load_shipped("maas", release), **options)
+
+    def _install_cached(self) -> bool:
+        if self._cache is None:
+            return False
+        cached = self._cache.load(self.url)
+        if cached is None:
+            return False
+        try:
+            self._install(Description(_loads(cached[1]), _RESERVED), raw=None)
+        except DescriptionError as exc:
+            _log.warning("ignoring a corrupt cached description for %s: %s", self.url, exc)
+            return False
+        _log.debug("using the cached description %s for %s", cached[0], self.url)
+        return True
+
+    def refresh(self) -> Description:
+        """Fetch the server's description again and rebuild every handler.
+
+        Returns:
+            The new description.
+
+        Raises:
+            NotAServerError: The URL does not serve a MAAS API description.
+            DescriptionError: The description is malformed.
+            TransportError: The server cannot be reached.
+        """
+        request = PreparedRequest("GET", self._describe_url, unsigned=True)
+        try:
+            response = self._send(request, check_hash=False)
+        except NotFoundError as exc:
+            raise NotAServerError(
+                f"{self.url} serves no MAAS API description at {self._describe_url} "
+                "(HTTP 404); the URL should be the region's base, e.g. "
+                "http://region:5240/MAAS/"
+            ) from exc
+        if not isinstance(response.data, Mapping):
+            media = response.headers.get("Content-Type", "nothing")
+            raise NotAServerError(
+                f"{self._describe_url} answered with {media}, not a MAAS API description; "
+                "the URL should be the region's base, e.g. http://region:5240/MAAS/"
+            )
+        description = Description(response.data, _RESERVED)
+        self._install(description, raw=response.content)
+        return description
+
+    def _install(self, description: Description, raw: bytes | None) -> None:
+        handlers = build_handlers(description, self._invoke)
+        with self._lock:
+            for name in self._handler_names:
+                self.__dict__.pop(name, None)
+            self.__dict__.update(handlers)
+            self._handler_names = tuple(handlers)
+            self.description = description
+        if raw is not None and self._cache is not None:
+            self._cache.store(self.url, description.hash or "unhashed", raw)
+        _log.debug("MAAS %s: %d handlers, description %s", self.url, len(handlers),
+                    description.hash[:12])
+
+    # -- access ---------------------------------------------------------------------------
+
+    @property
+    def handlers(self) -> dict[str, Handler]:
+        """Handler objects by Python name."""
+        return {name: self.__dict__[name] for name in self._handler_names}
+
+    def __getitem__(self, name: str) -> Handler:
+        """Return a handler by Python, CLI or resource name (``"boot-resources"``)."""
+        spec = self.description.handler(name)
+        if spec is None:
+            raise self._unknown(name)
+        handler: Handler = self.__dict__[spec.name]
+        return handler
+
+    def _unknown(self, name: str) -> UnknownNameError:
+        return unknown_name(UnknownHandlerError, f"the MAAS API at {self.url}", name,
+                            self._handler_names)
+
+    if TYPE_CHECKING:  # handlers are generated at run time; let type checkers accept them
+        def __getattr__(self, name: str) -> Any: ...
+    else:
+        def __getattr__(self, name: str) -> Any:
+            if name.startswith("_") or "description" not in self.__dict__:
+                raise AttributeError(name)
+            raise self._unknown(name)
+
+    @property
+    def last_response(self) -> Response | None:
+        """The last response received by this thread (status, headers, body)."""
+        last: Response | None = getattr(self._local, "response", None)
+        return last
+
+    def call(self, handler: str, action: str, *args: Any, **kwargs: Any) -> Any:
+        """Call an action by name, like the CLI: ``client.call("machine", "deploy", "abc")``.
+
+        Args:
+            handler: Handler name (Python, CLI or resource form).
+            action: Action name (Python, CLI or document form).
+            *args: Path parameters.
+            **kwargs: Action parameters.
+
+        Returns:
+            The decoded response.
+        """
+        target = self[handler]
+        spec = target._spec.action(action)
+        if spec is None:
+            raise unknown_name(UnknownActionError, f"handler {handler!r}", action,
+                               target._spec.actions)
+        return getattr(target, spec.name)(*args, **kwargs)
+
+    def close(self) -> None:
+        """Close pooled connections."""
+        self._transport.close()
+
+    def __enter__(self) -> Client:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        who = "anonymous" if self._credentials is None else "authenticated"
+        count = len(self._handler_names)
+        return f"<maas_dyn.maas.Client {self.url} ({who}, {count} handlers)>"
+
+    # -- the funnel -----------------------------------------------------------------------
+
+    def _invoke(self, handler: HandlerSpec, operation: Operation, args: tuple[Any, ...],
+                kwargs: dict[str, Any]) -> Any:
+        action = operation.payload
+        bound = bind_arguments(operation, args, kwargs, reserved=_COMPAT_KEYWORDS)
+        fields: list[tuple[str, Any]] = list(bound.keywords.items())
+        for name, value in bound.extra.items():
+            if name in _COMPAT_KEYWORDS:
+                if not isinstance(value, Mapping):
+                    raise InvalidParametersError(
+                        f"{name}= takes a dict of parameters, not {type(value).__name__}",
+                        errors={name: ["must be a dict"]},
+                    )
+                fields.extend(value.items())
+                continue
+            warnings.warn(
+                f"{handler.name}.{operation.name}: parameter {name!r} is not documented by "
+                "this server's description; it is sent as given",
+                UndocumentedParameterWarning,
+                stacklevel=4,
+            )
+            fields.append((name, value))
+        url = self._origin + expand_path(handler.path, bound.positional)
+        request = encode_request(action.method, url, action.op, fields, unsigned=action.unsigned)
+        return self._send(request, handler.cli_name).data
+
+    def _send(self, request: PreparedRequest, handler: str = "", *,
+              check_hash: bool = True) -> Response:
+        started = time.monotonic()
+        attempts = 0
+        while True:
+            attempts += 1
+            self.hooks.emit("before-send", request=request, attempt=attempts)
+            authorization = (
+                None if request.unsigned or self._credentials is None
+                else self._credentials.authorization(request.method, request.url)
+            )
+            sent = time.monotonic()
+            try:
+                raw = self._transport.send(request, authorization, self.timeout)
+            except TransportError as exc:
+                wait = self.retry.delay(attempts, request.method, error=exc,
+                                        elapsed=time.monotonic() - started)
+                if wait is None:
+                    raise
+                _log.info("%s %s failed (%s); retry %d in %.1f s", request.method,
+                          request.url, exc, attempts, wait)
+                self._sleep(wait)
+                continue
+            _log.debug(
+                "%s %s -> %d in %.1f ms", request.method, request.url, raw.status,
+                (time.monotonic() - sent) * 1000,
+                extra={"method": request.method, "url": request.url, "status": raw.status,
+                       "attempt": attempts},
+            )
+            wait = None
+            if raw.status >= 400:
+                wait = self.retry.delay(
+                    attempts, request.method, status=raw.status,
+                    retry_after=raw.headers.get("Retry-After"),
+                    elapsed=time.monotonic() - started,
+                )
+            if wait is None:
+                break
+            _log.info("%s %s answered %d; retry %d in %.1f s", request.method, request.url,
+                      raw.status, attempts, wait)
+            self._sleep(wait)
+        if check_hash:
+            self._check_hash(raw)
+        return self._finish(request, raw, handler)
+
+    def _finish(self, request: PreparedRequest, raw: RawResponse, handler: str) -> Response:
+        data = decode_body(raw) if raw.status < 400 else None
+        response = Response(raw.status, raw.headers, raw.content, data, request.method,
+                            request.url)
+        self._local.response = response
+        self.hooks.emit("after-receive", response=response)
+        if raw.status >= 400:
+            raise error_for(raw, request.method, request.url, handler)
+        return response
+
+    def _check_hash(self, raw: RawResponse) -> None:
+        served = raw.headers.get(HASH_HEADER)
+        known = self.description.hash
+        if not served or not known or served == known:
+            return
+        with self._lock:
+            if self.description.hash != known:
+                return  # another thread refreshed already
+            _log.warning("MAAS at %s changed its API description (%s -> %s); refreshing",
+                         self.url, known[:12], served[:12])
+            self.refresh()
+        warnings.warn(
+            f"MAAS at {self.url} now serves a different API description (hash "
+            f"{known[:12]} -> {served[:12]}, e.g. after an upgrade); handlers were refreshed",
+            DescriptionChangedWarning,
+            stacklevel=5,
+        )
+
+
+def _loads(raw: str | bytes) -> Any:
+    try:
+        return json.loads(raw)
+    except ValueError as exc:
+        raise NotAServerError(f"the description is not valid JSON: {exc}") from exc
+
+
+# The client's own attributes; a handler with one of these names gets a trailing "_".
+_RESERVED = frozenset(
+    {name for name in dir(Client) if not name.startswith("_")}
+    | {"url", "timeout", "retry", "hooks", "description"}
+)
+
+
+def connect(url: str, api_key: str | None = None, **options: Any) -> Client:
+    """Connect to a MAAS region and build its client.
+
+    Args:
+        url: The region's URL, e.g. ``http://region:5240/MAAS/``.
+        api_key: ``consumer:token:secret``; ``None`` for anonymous use.
+        **options: See :class:`Client`.
+
+    Returns:
+        The connected client.
+    """
+    return Client(url, api_key, **options)

@@ -1,0 +1,315 @@
+"""The describe document: validation, hash, and the handler/action model built from it.
+
+``GET /MAAS/api/2.0/describe/`` returns ``{"doc", "hash", "resources", "handlers"}``.
+Each resource has an ``auth`` handler (what a logged-in user calls) and/or an ``anon``
+one. This module turns that into :class:`HandlerSpec` and :class:`ActionSpec` objects
+named like the official CLI, keeping the actions the official CLI loses: anonymous-only
+actions (sent unsigned) and actions whose names repeat in old releases.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from maas_dyn.errors import DescriptionError
+from maas_dyn.maas.naming import (
+    action_cli_name,
+    cli_to_python,
+    handler_cli_name,
+    unique_action_name,
+)
+
+__all__ = ["ActionSpec", "Description", "HandlerSpec", "compute_hash"]
+
+_METHODS = frozenset({"GET", "POST", "PUT", "DELETE"})
+
+
+@dataclass(frozen=True)
+class ActionSpec:
+    """One action of a handler.
+
+    Attributes:
+        name: Python method name (``power_parameters``).
+        cli_name: Official CLI name (``power-parameters``).
+        wire_name: The action's name in the document.
+        method: HTTP method.
+        op: The ``op`` query value, or ``None`` for RESTful actions.
+        restful: Whether the action is RESTful (read/create/update/delete).
+        unsigned: Whether only the anonymous handler of a resource that also has an
+            authenticated one offers it; such actions are sent unsigned, since a signed
+            request is routed to the authenticated handler, which lacks them.
+        doc: The action's raw doc text.
+    """
+
+    name: str
+    cli_name: str
+    wire_name: str
+    method: str
+    op: str | None
+    restful: bool
+    unsigned: bool
+    doc: str
+
+
+@dataclass(frozen=True)
+class HandlerSpec:
+    """One handler (resource) of the API.
+
+    Attributes:
+        name: Python attribute name (``boot_resources``).
+        cli_name: Official CLI name (``boot-resources``).
+        resource: The resource's name in the document (``BootResourcesHandler``).
+        path: Path template, e.g. ``/MAAS/api/2.0/machines/{system_id}/``.
+        params: Path placeholders, in order.
+        doc: The handler's doc text.
+        actions: Its actions, by Python name.
+    """
+
+    name: str
+    cli_name: str
+    resource: str
+    path: str
+    params: tuple[str, ...]
+    doc: str
+    actions: Mapping[str, ActionSpec]
+
+    def action(self, name: str) -> ActionSpec | None:
+        """Find an action by its Python, CLI or document name.
+
+        Args:
+            name: Any of the action's names.
+
+        Returns:
+            The action, or ``None``.
+        """
+        found = self.actions.get(name)
+        if found is None:
+            found = next(
+                (a for a in self.actions.values() if name in (a.cli_name, a.wire_name)), None
+            )
+        return found
+
+
+def _canonical(value: Any) -> Any:
+    if isinstance(value, Mapping):
+        return tuple((key, _canonical(item)) for key, item in sorted(value.items()))
+    if isinstance(value, list | tuple):
+        return tuple(sorted((_canonical(item) for item in value), key=_canonical_order))
+    return value
+
+
+def _canonical_order(value: Any) -> tuple[Any, ...]:
+    # MAAS orders None < numbers and booleans < strings < sequences.
+    if value is None:
+        return (0,)
+    if isinstance(value, bool | int | float):
+        return (1, value)
+    if isinstance(value, str):
+        return (2, value)
+    return (3, tuple(_canonical_order(item) for item in value))
+
+
+def _without_uris(value: Any) -> Any:
+    if isinstance(value, Mapping):
+        return {k: _without_uris(v) for k, v in value.items() if k != "uri"}
+    if isinstance(value, list):
+        return [_without_uris(item) for item in value]
+    return value
+
+
+def compute_hash(document: Mapping[str, Any]) -> str:
+    """Compute the hash MAAS sends as ``X-MAAS-API-Hash`` for a describe document.
+
+    The document is taken without its ``hash`` and without every ``uri`` key, put in
+    MAAS's canonical form (mappings as sorted pairs, lists sorted), dumped as JSON and
+    hashed with SHA-1, exactly as ``maasserver.api.doc`` does.
+
+    Args:
+        document: A describe document (with its ``handlers`` key, as served).
+
+    Returns:
+        The SHA-1 hex digest.
+    """
+    body = {k: v for k, v in document.items() if k != "hash"}
+    canonical = json.dumps(_canonical(_without_uris(body)))
+    return hashlib.sha1(canonical.encode("ascii"), usedforsecurity=False).hexdigest()
+
+
+class _Checker:
+    """Collects every structural problem of a document, with its location."""
+
+    def __init__(self) -> None:
+        self.problems: list[str] = []
+
+    def expect(self, ok: bool, where: str, what: str) -> bool:
+        if not ok:
+            self.problems.append(f"{where}: {what}")
+        return ok
+
+    def handler(self, handler: Any, where: str) -> bool:
+        if not self.expect(isinstance(handler, Mapping), where, "must be an object or null"):
+            return False
+        good = self.expect(isinstance(handler.get("path"), str), where, "'path' must be text")
+        params = handler.get("params", [])
+        good &= self.expect(
+            isinstance(params, list) and all(isinstance(p, str) for p in params),
+            where, "'params' must be a list of names",
+        )
+        actions = handler.get("actions")
+        if not self.expect(isinstance(actions, list), where, "'actions' must be a list"):
+            return False
+        for index, action in enumerate(actions):
+            good &= self.action(action, f"{where}.actions[{index}]")
+        return good
+
+    def action(self, action: Any, where: str) -> bool:
+        if not self.expect(isinstance(action, Mapping), where, "must be an object"):
+            return False
+        name = action.get("name")
+        good = self.expect(isinstance(name, str) and bool(name), where, "'name' must be text")
+        good &= self.expect(
+            action.get("method") in _METHODS, where,
+            f"'method' must be one of {sorted(_METHODS)}, not {action.get('method')!r}",
+        )
+        good &= self.expect(
+            action.get("op") is None or isinstance(action.get("op"), str), where,
+            "'op' must be text or null",
+        )
+        good &= self.expect(
+            action.get("doc") is None or isinstance(action.get("doc"), str), where,
+            "'doc' must be text or null",
+        )
+        return good
+
+
+def _resources(document: Any) -> list[Mapping[str, Any]]:
+    if not isinstance(document, Mapping):
+        raise DescriptionError(
+            f"a describe document is a JSON object, not {type(document).__name__}; "
+            "check that the URL points at a MAAS region (…/MAAS/)"
+        )
+    resources = document.get("resources")
+    if resources is None and isinstance(document.get("handlers"), list):
+        # Documents before resources existed list handlers only: each is an auth handler.
+        resources = [
+            {"name": h.get("name"), "auth": h, "anon": None} if isinstance(h, Mapping) else h
+            for h in document["handlers"]
+        ]
+    if not isinstance(resources, list):
+        raise DescriptionError(
+            "the describe document has no 'resources' list; it is not a MAAS API description"
+        )
+    checker = _Checker()
+    for index, resource in enumerate(resources):
+        where = f"resources[{index}]"
+        if not checker.expect(isinstance(resource, Mapping), where, "must be an object"):
+            continue
+        checker.expect(isinstance(resource.get("name"), str), where, "'name' must be text")
+        sides = [resource.get("auth"), resource.get("anon")]
+        checker.expect(any(s is not None for s in sides), where, "has neither auth nor anon")
+        for side in ("auth", "anon"):
+            if resource.get(side) is not None:
+                checker.handler(resource[side], f"{where}.{side}")
+    if checker.problems:
+        shown = "; ".join(checker.problems[:5])
+        more = f" (and {len(checker.problems) - 5} more)" if len(checker.problems) > 5 else ""
+        raise DescriptionError(f"malformed describe document: {shown}{more}")
+    return resources
+
+
+def _actions(
+    auth: Mapping[str, Any] | None, anon: Mapping[str, Any] | None
+) -> dict[str, ActionSpec]:
+    sources: list[tuple[Mapping[str, Any], bool]] = []
+    if auth is not None:
+        sources += [(a, False) for a in auth["actions"]]
+    if anon is not None:
+        known = {a["name"] for a in auth["actions"]} if auth is not None else set()
+        sources += [(a, auth is not None) for a in anon["actions"] if a["name"] not in known]
+    # RESTful actions first so that they keep the plain name on a clash.
+    sources.sort(key=lambda item: not item[0].get("restful", item[0].get("op") is None))
+    taken: set[str] = set()
+    actions: dict[str, ActionSpec] = {}
+    for action, unsigned in sources:
+        base = cli_to_python(action["name"].replace("_", "-"))
+        name = unique_action_name(base, action["method"], taken)
+        actions[name] = ActionSpec(
+            name=name,
+            cli_name=action_cli_name(name),
+            wire_name=action["name"],
+            method=action["method"],
+            op=action.get("op"),
+            restful=bool(action.get("restful", action.get("op") is None)),
+            unsigned=unsigned,
+            doc=action.get("doc") or "",
+        )
+    return actions
+
+
+class Description:
+    """A validated describe document and the handlers built from it.
+
+    Args:
+        document: The parsed JSON document.
+        reserved: Attribute names handlers must not take (the client's own).
+
+    Attributes:
+        document: The document as given.
+        hash: The document's ``hash`` field (``""`` if it has none).
+        handlers: Handlers by Python name, sorted.
+
+    Raises:
+        DescriptionError: The document is not a usable describe document; the message
+            lists the problems with their locations.
+    """
+
+    def __init__(self, document: Any, reserved: Iterable[str] = ()):
+        resources = _resources(document)
+        self.document: Mapping[str, Any] = document
+        raw_hash = document.get("hash")
+        self.hash = raw_hash if isinstance(raw_hash, str) else ""
+        taken = frozenset(reserved)
+        handlers: dict[str, HandlerSpec] = {}
+        for resource in resources:
+            auth, anon = resource.get("auth"), resource.get("anon")
+            main = auth if auth is not None else anon
+            assert main is not None  # guaranteed by _resources
+            cli_name = handler_cli_name(resource["name"])
+            name = base = cli_to_python(cli_name, taken)
+            for counter in range(2, len(resources) + 2):
+                if name not in handlers:
+                    break
+                name = f"{base}_{counter}"
+            handlers[name] = HandlerSpec(
+                name=name,
+                cli_name=cli_name,
+                resource=resource["name"],
+                path=main["path"],
+                params=tuple(main.get("params", ())),
+                doc=main.get("doc") or "",
+                actions=_actions(auth, anon),
+            )
+        self.handlers: dict[str, HandlerSpec] = dict(sorted(handlers.items()))
+
+    def handler(self, name: str) -> HandlerSpec | None:
+        """Find a handler by its Python, CLI or resource name.
+
+        Args:
+            name: ``boot_resources``, ``boot-resources`` or ``BootResourcesHandler``.
+
+        Returns:
+            The handler, or ``None``.
+        """
+        found = self.handlers.get(name)
+        if found is None:
+            found = next(
+                (h for h in self.handlers.values() if name in (h.cli_name, h.resource)), None
+            )
+        return found
+
+    def __repr__(self) -> str:
+        return f"<Description hash={self.hash[:12]} handlers={len(self.handlers)}>"

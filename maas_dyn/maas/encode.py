@@ -1,0 +1,155 @@
+"""Request encoding exactly as the official ``maas`` CLI does it.
+
+- The ``op`` of a non-RESTful action is always first in the query string.
+- GET and DELETE send parameters in the query string, in call order, repeated keys
+  repeated, ``quote_plus``-encoded; a file value sends its content.
+- POST and PUT send ``multipart/form-data`` with one part per value; a file part's
+  filename is the field name. No parameters: no body and no Content-Type.
+- Values: ``True``/``False`` -> ``true``/``false``, numbers -> text, mappings -> JSON,
+  lists/tuples/sets -> repeated keys, file objects, ``pathlib`` paths and ``bytes`` ->
+  file parts.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path, PurePath
+from typing import Any
+from urllib.parse import quote, quote_plus, urlencode
+
+from urllib3.filepost import encode_multipart_formdata
+
+from maas_dyn.errors import InvalidParametersError
+
+__all__ = ["PreparedRequest", "encode_request", "expand_path"]
+
+_QUERY_METHODS = frozenset({"GET", "DELETE"})
+_PLACEHOLDER = re.compile(r"\{(\w+)\}")
+_FILE_TYPE = "application/octet-stream"
+# RFC 3986 pchar minus "/": a path parameter must stay one segment.
+_PATH_SAFE = "-._~!$&'()*+,;=:@"
+
+
+@dataclass
+class PreparedRequest:
+    """A request ready to be signed and sent.
+
+    Attributes:
+        method: HTTP method.
+        url: Full URL including the query string.
+        headers: Headers to send (without ``Authorization``).
+        body: Body bytes, or ``None``.
+        unsigned: Send without OAuth (anonymous-only actions).
+    """
+
+    method: str
+    url: str
+    headers: dict[str, str] = field(default_factory=dict)
+    body: bytes | None = None
+    unsigned: bool = False
+
+
+def _is_file(value: Any) -> bool:
+    return isinstance(value, PurePath | bytes | bytearray) or callable(getattr(value, "read", None))
+
+
+def _read(value: Any) -> bytes:
+    if isinstance(value, PurePath):
+        return Path(value).read_bytes()
+    if isinstance(value, bytes | bytearray):
+        return bytes(value)
+    data = value.read()
+    return data.encode("utf-8") if isinstance(data, str) else bytes(data)
+
+
+def _text(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, Mapping):
+        return json.dumps(value)
+    return str(value)
+
+
+def _flatten(fields: Iterable[tuple[str, Any]]) -> list[tuple[str, Any]]:
+    flat: list[tuple[str, Any]] = []
+    for name, value in fields:
+        if value is None:
+            continue
+        if isinstance(value, list | tuple | set | frozenset):
+            flat.extend((name, item) for item in value if item is not None)
+        else:
+            flat.append((name, value))
+    return flat
+
+
+def expand_path(template: str, values: Mapping[str, Any]) -> str:
+    """Substitute path parameters into a handler's path template.
+
+    Args:
+        template: e.g. ``/MAAS/api/2.0/fabrics/{fabric_id}/vlans/{vid}/``.
+        values: Values by placeholder name.
+
+    Returns:
+        The path with every placeholder replaced by its percent-encoded value.
+
+    Raises:
+        InvalidParametersError: A placeholder has no value.
+    """
+    missing = [name for name in _PLACEHOLDER.findall(template) if values.get(name) is None]
+    if missing:
+        raise InvalidParametersError(
+            f"missing path parameter(s) {', '.join(missing)} for {template}",
+            errors={name: ["missing required path parameter"] for name in missing},
+        )
+    return _PLACEHOLDER.sub(lambda m: quote(_text(values[m.group(1)]), safe=_PATH_SAFE), template)
+
+
+def encode_request(
+    method: str,
+    url: str,
+    op: str | None,
+    fields: Iterable[tuple[str, Any]],
+    *,
+    unsigned: bool = False,
+) -> PreparedRequest:
+    """Encode one API call.
+
+    Args:
+        method: HTTP method of the action.
+        url: Full URL of the handler, path parameters already substituted.
+        op: The action's ``op``, or ``None`` for RESTful actions.
+        fields: ``(name, value)`` pairs in call order; see the module doc for values.
+        unsigned: Mark the request to be sent without OAuth.
+
+    Returns:
+        The prepared request.
+
+    Raises:
+        InvalidParametersError: A file could not be read.
+    """
+    query: list[tuple[str, Any]] = [] if op is None else [("op", op)]
+    try:
+        flat = [
+            (name, _read(value) if _is_file(value) else _text(value))
+            for name, value in _flatten(fields)
+        ]
+    except OSError as exc:
+        raise InvalidParametersError(
+            f"cannot read the file given for upload: {exc}", errors={"file": [str(exc)]}
+        ) from exc
+    prepared = PreparedRequest(method=method, url=url, unsigned=unsigned)
+    if method in _QUERY_METHODS:
+        query.extend(flat)
+    elif flat:
+        parts = [
+            (name, (name, value, _FILE_TYPE)) if isinstance(value, bytes) else (name, value)
+            for name, value in flat
+        ]
+        prepared.body, content_type = encode_multipart_formdata(parts)
+        prepared.headers["Content-Type"] = content_type
+    if query:
+        prepared.url = f"{url}?{urlencode(query, quote_via=quote_plus)}"
+    return prepared

@@ -1,0 +1,193 @@
+"""Handler classes: a :class:`~maas_dyn.maas.describe.Description` through the engine.
+
+Each handler becomes a class made by :func:`maas_dyn._dynamic.build_namespace_class`,
+named after its resource (``MachineHandler``), whose methods are its actions. What an
+action's signature and docstring say is computed from its doc on first use.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import partial
+from typing import Any
+
+from maas_dyn._dynamic import (
+    KEYWORD,
+    POSITIONAL,
+    Namespace,
+    Operation,
+    OperationDetails,
+    Param,
+    build_namespace_class,
+    python_identifier,
+)
+from maas_dyn.maas.describe import ActionSpec, Description, HandlerSpec
+from maas_dyn.maas.docparse import parse_action_doc
+
+__all__ = ["Handler", "build_handlers"]
+
+# The server's ``:type`` text (lowercased) -> the annotation shown in signatures.
+_ANNOTATIONS: dict[str, Any] = {
+    "string": str,
+    "unicode": str,
+    "url string": str,
+    "int": int,
+    "integer": int,
+    "positive integer": int,
+    "boolean": bool,
+    "bool": bool,
+    "float": float,
+}
+
+# ``Raises:`` section of every action: (error class, when).
+_RAISES: tuple[tuple[str, str], ...] = (
+    ("BadRequestError", "HTTP 400, the server rejected a parameter (see ``field_errors``)."),
+    ("UnauthorizedError", "HTTP 401, the API key was refused."),
+    ("ForbiddenError", "HTTP 403, the user may not do this."),
+    ("{not_found}", "HTTP 404, no such object."),
+    ("ConflictError", "HTTP 409, the object is locked or busy."),
+    ("ServiceUnavailableError", "HTTP 503, after retries allowed by the retry policy."),
+    ("TransportError", "The server could not be reached or the connection broke."),
+)
+_NOT_FOUND_CLASS = {"machine": "MachineNotFoundError"}
+
+_RETURNS = (
+    "The decoded response: JSON as Python objects, ``str`` for text, ``bytes`` otherwise. "
+    "Status and headers are on ``client.last_response``."
+)
+
+
+class Handler(Namespace):
+    """Base class of every generated MAAS handler class."""
+
+    _kind = "handler"
+    _spec: HandlerSpec
+
+
+def _path_param(name: str, handler: HandlerSpec, documented: dict[str, Any]) -> Param:
+    doc = documented.get(name)
+    text = doc.text if doc is not None and doc.text else f"Path parameter of {handler.path}."
+    return Param(
+        name=python_identifier(name, {"self", "kwargs"}),
+        wire_name=name,
+        kind=POSITIONAL,
+        type_text="str",
+        annotation=str | int,
+        description=text,
+        required=True,
+    )
+
+
+def action_details(handler: HandlerSpec, action: ActionSpec) -> OperationDetails:
+    """Compute an action's parameters and docs from its doc text.
+
+    Path parameters come first, as required positional parameters; every documented
+    ``:param`` becomes an optional keyword parameter; undocumented keywords are
+    accepted too, since MAAS docs are incomplete.
+
+    Args:
+        handler: The handler the action belongs to.
+        action: The action.
+
+    Returns:
+        The details the engine renders into a signature and a docstring.
+    """
+    parsed = parse_action_doc(action.doc)
+    params = [_path_param(name, handler, parsed.params) for name in handler.params]
+    used = {p.name for p in params} | {"self", "kwargs"}
+    templated: list[str] = []
+    for doc_param in parsed.params.values():
+        if doc_param.name in handler.params:
+            continue
+        if not doc_param.text and not doc_param.type_text:
+            continue
+        if "{" in doc_param.name:
+            templated.append(doc_param.name)
+            continue
+        name = python_identifier(doc_param.name, used)
+        used.add(name)
+        params.append(
+            Param(
+                name=name,
+                wire_name=doc_param.name,
+                kind=KEYWORD,
+                type_text=doc_param.type_text,
+                annotation=_ANNOTATIONS.get(doc_param.type_text.lower(), Any),
+                description=doc_param.text,
+                required=doc_param.required,
+            )
+        )
+    query = f"?op={action.op}" if action.op else ""
+    placeholders = " ".join(p.upper() for p in handler.params)
+    cli = " ".join(
+        part for part in ("maas PROFILE", handler.cli_name, action.cli_name, placeholders,
+                          "[key=value ...]") if part
+    )
+    notes = [("HTTP", f"{action.method} {handler.path}{query}"), ("CLI", cli)]
+    if action.unsigned:
+        notes.append(("Authentication", "None: only the anonymous handler offers this "
+                                         "action, so it is sent unsigned."))
+    if templated:
+        notes.append(("Templated parameters", ", ".join(templated) + " (pass as **kwargs)."))
+    not_found = _NOT_FOUND_CLASS.get(handler.cli_name, "NotFoundError")
+    return OperationDetails(
+        summary=parsed.summary or f"{action.method} {handler.path}{query}",
+        body=parsed.body,
+        params=tuple(params),
+        accepts_extra=True,
+        returns=parsed.returns or _RETURNS,
+        raises=tuple((name.format(not_found=not_found), when) for name, when in _RAISES),
+        notes=tuple(notes),
+    )
+
+
+def _handler_doc(handler: HandlerSpec) -> str:
+    lines = [handler.doc.strip() or f"The {handler.resource} of the MAAS API.", ""]
+    lines.append(f"Path: {handler.path}")
+    if handler.params:
+        lines.append(f"Path parameters: {', '.join(handler.params)}")
+    lines += ["", "Actions:"]
+    for action in handler.actions.values():
+        summary = (action.doc.strip().splitlines() or [""])[0].strip()
+        lines.append(f"    {action.name}: {summary or action.method}")
+    return "\n".join(lines) + "\n"
+
+
+def _operations(handler: HandlerSpec) -> list[Operation]:
+    def describe(action: ActionSpec) -> Callable[[], OperationDetails]:
+        return lambda: action_details(handler, action)
+
+    return [
+        Operation(action.name, action.wire_name, describe(action), payload=action)
+        for action in handler.actions.values()
+    ]
+
+
+def build_handlers(
+    description: Description,
+    invoke: Callable[[HandlerSpec, Operation, tuple[Any, ...], dict[str, Any]], Any],
+) -> dict[str, Handler]:
+    """Build one handler object per handler of a description.
+
+    Args:
+        description: The parsed description.
+        invoke: The client's funnel; called with the handler spec, the operation and
+            the call's arguments.
+
+    Returns:
+        Handler objects by Python name.
+    """
+    handlers: dict[str, Handler] = {}
+    for spec in description.handlers.values():
+        cls = build_namespace_class(
+            spec.resource,
+            _operations(spec),
+            partial(_handler_doc, spec),
+            module="maas_dyn.maas.handlers",
+            base=Handler,
+        )
+        instance = cls(partial(invoke, spec), spec.name)
+        assert isinstance(instance, Handler)
+        instance._spec = spec
+        handlers[spec.name] = instance
+    return handlers

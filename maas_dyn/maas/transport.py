@@ -1,0 +1,169 @@
+"""The transport seam: how a prepared, signed request reaches the server.
+
+:class:`RequestsTransport` sends through a pooled ``requests.Session`` (so the
+``responses`` library and vcrpy work in tests). :class:`MockTransport` hands each
+request to a function, like httpx's ``MockTransport``, for tests that need no HTTP at
+all. Transport failures become :mod:`maas_dyn.errors` types that say whether the
+request may have reached the server (the retry policy depends on it).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+import requests
+from requests.adapters import HTTPAdapter
+from requests.structures import CaseInsensitiveDict
+
+from maas_dyn.errors import ConnectionClosed, ConnectionFailed, Timeout
+from maas_dyn.maas.encode import PreparedRequest
+
+__all__ = ["MockTransport", "RawResponse", "RequestsTransport", "TimeoutSpec", "Transport"]
+
+TimeoutSpec = float | tuple[float, float]
+
+
+@dataclass
+class RawResponse:
+    """What came back, before decoding.
+
+    Attributes:
+        status: HTTP status code.
+        headers: Response headers (case-insensitive).
+        content: Body bytes.
+    """
+
+    status: int
+    headers: Mapping[str, str] = field(default_factory=CaseInsensitiveDict)
+    content: bytes = b""
+
+
+class Transport(Protocol):
+    """Sends one request and returns the raw response."""
+
+    def send(
+        self, request: PreparedRequest, authorization: str | None, timeout: TimeoutSpec
+    ) -> RawResponse:
+        """Send ``request`` with the given ``Authorization`` header value.
+
+        Raises:
+            ConnectionFailed: Nothing was sent (refused, DNS, TLS, connect timeout).
+            ConnectionClosed: The connection broke after the request may have been sent.
+            Timeout: No answer within the read timeout.
+        """
+        ...  # pragma: no cover - protocol
+
+    def close(self) -> None:
+        """Release connections."""
+        ...  # pragma: no cover - protocol
+
+
+class RequestsTransport:
+    """A transport on a pooled ``requests.Session``.
+
+    Args:
+        verify: TLS verification: ``True`` (default), ``False``, or a CA bundle path.
+        cert: Client certificate, as ``requests`` takes it.
+        proxies: Proxies by scheme, as ``requests`` takes them.
+        pool_maxsize: Connections kept per host (bulk operations run in parallel).
+        session: A session to use instead of a new one.
+    """
+
+    def __init__(
+        self,
+        *,
+        verify: bool | str = True,
+        cert: str | tuple[str, str] | None = None,
+        proxies: Mapping[str, str] | None = None,
+        pool_maxsize: int = 32,
+        session: requests.Session | None = None,
+    ):
+        self.session = session or requests.Session()
+        if session is None:
+            adapter = HTTPAdapter(pool_connections=4, pool_maxsize=pool_maxsize)
+            self.session.mount("http://", adapter)
+            self.session.mount("https://", adapter)
+        self.session.verify = verify
+        if cert is not None:
+            self.session.cert = cert
+        if proxies:
+            self.session.proxies.update(proxies)
+
+    def send(
+        self, request: PreparedRequest, authorization: str | None, timeout: TimeoutSpec
+    ) -> RawResponse:
+        """Send one request through the session (see :class:`Transport`)."""
+        headers = dict(request.headers)
+        if authorization is not None:
+            headers["Authorization"] = authorization
+        where = {"method": request.method, "url": request.url}
+        try:
+            reply = self.session.request(
+                request.method, request.url, data=request.body, headers=headers,
+                timeout=timeout,
+            )
+        except requests.exceptions.SSLError as exc:
+            raise ConnectionFailed(
+                f"TLS handshake with the server failed: {exc}; pass verify='/path/to/ca.pem' "
+                "for a private CA (verify=False only for testing)", **where,
+            ) from exc
+        except requests.exceptions.ConnectTimeout as exc:
+            raise ConnectionFailed(
+                f"timed out connecting to the server: {exc}", **where
+            ) from exc
+        except requests.exceptions.ReadTimeout as exc:
+            raise Timeout(f"no answer within {timeout} s: {exc}", **where) from exc
+        except requests.exceptions.ConnectionError as exc:
+            if _not_sent(exc):
+                raise ConnectionFailed(
+                    f"cannot connect to the server: {exc}; check the URL and that the "
+                    "server is running", **where,
+                ) from exc
+            raise ConnectionClosed(
+                f"the connection broke before an answer arrived: {exc}", **where
+            ) from exc
+        except requests.exceptions.InvalidURL as exc:
+            raise ConnectionFailed(f"invalid URL: {exc}", **where) from exc
+        return RawResponse(reply.status_code, reply.headers, reply.content)
+
+    def close(self) -> None:
+        """Close the session's pooled connections."""
+        self.session.close()
+
+
+def _not_sent(exc: requests.exceptions.ConnectionError) -> bool:
+    # urllib3 wraps "could not open a connection" in NewConnectionError (refused,
+    # DNS); anything else (reset, remote closed) may have happened after sending.
+    from urllib3.exceptions import NameResolutionError, NewConnectionError
+
+    reason: Any = exc.args[0] if exc.args else None
+    inner = getattr(reason, "reason", reason)
+    return isinstance(inner, NewConnectionError | NameResolutionError)
+
+
+class MockTransport:
+    """A transport that hands every request to a function (for tests).
+
+    Args:
+        handler: Called as ``handler(request, authorization)``; returns a
+            :class:`RawResponse` or raises a transport error.
+
+    Attributes:
+        requests: Every ``(request, authorization)`` sent, in order.
+    """
+
+    def __init__(self, handler: Callable[[PreparedRequest, str | None], RawResponse]):
+        self.handler = handler
+        self.requests: list[tuple[PreparedRequest, str | None]] = []
+
+    def send(
+        self, request: PreparedRequest, authorization: str | None, timeout: TimeoutSpec
+    ) -> RawResponse:
+        """Record the request and return the handler's response."""
+        self.requests.append((request, authorization))
+        return self.handler(request, authorization)
+
+    def close(self) -> None:
+        """Nothing to release."""
