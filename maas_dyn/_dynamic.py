@@ -65,7 +65,7 @@ def python_identifier(name: str, taken: Iterable[str] = ()) -> str:
     if out[0].isdigit():
         out = "_" + out
     blocked = set(taken)
-    while keyword.iskeyword(out) or keyword.issoftkeyword(out) or out in blocked:
+    while keyword.iskeyword(out) or out in blocked:
         out += "_"
     return out
 

@@ -339,7 +339,7 @@ class Client:
                 f"{handler.name}.{operation.name}: parameter {name!r} is not documented by "
                 "this server's description; it is sent as given",
                 UndocumentedParameterWarning,
-                stacklevel=4,
+                stacklevel=3,  # the caller of the generated method
             )
             fields.append((name, value))
         url = self._origin + expand_path(handler.path, bound.positional)
@@ -416,7 +416,7 @@ class Client:
             f"MAAS at {self.url} now serves a different API description (hash "
             f"{known[:12]} -> {served[:12]}, e.g. after an upgrade); handlers were refreshed",
             DescriptionChangedWarning,
-            stacklevel=5,
+            stacklevel=5,  # the caller of the generated method
         )
 
 
