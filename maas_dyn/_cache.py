@@ -12,7 +12,6 @@ import hashlib
 import logging
 import os
 import re
-import tempfile
 from pathlib import Path
 
 from maas_dyn._paths import user_cache_dir
@@ -24,6 +23,8 @@ _SAFE_KEY = re.compile(r"[^A-Za-z0-9._-]")
 
 
 def _write_private(path: Path, data: bytes) -> None:
+    import tempfile  # only a cache miss writes
+
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
     try:
         os.fchmod(fd, 0o600)

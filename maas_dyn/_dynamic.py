@@ -17,14 +17,12 @@ the arguments bound by :func:`bind_arguments`. That is each dialect's funnel.
 
 from __future__ import annotations
 
-import difflib
 import inspect
 import keyword
 import textwrap
 import threading
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
-from typing import Any
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
+from typing import Any, NamedTuple
 
 from maas_dyn.errors import InvalidParametersError, UnknownActionError, UnknownNameError
 
@@ -38,6 +36,7 @@ __all__ = [
     "bind_arguments",
     "build_namespace_class",
     "closest",
+    "lazy_namespace",
     "python_identifier",
     "render_docstring",
     "unknown_name",
@@ -47,7 +46,7 @@ POSITIONAL = "positional"
 KEYWORD = "keyword"
 
 
-def python_identifier(name: str, taken: Iterable[str] = ()) -> str:
+def python_identifier(name: str, taken: Collection[str] = ()) -> str:
     """Turn a server-side name into a valid, non-clashing Python identifier.
 
     Dashes, dots and spaces become underscores; a leading digit gets a leading
@@ -61,6 +60,8 @@ def python_identifier(name: str, taken: Iterable[str] = ()) -> str:
     Returns:
         A string for which ``str.isidentifier()`` is true.
     """
+    if name.isidentifier() and not keyword.iskeyword(name) and name not in taken:
+        return name  # the common case, kept cheap: it runs for every name at connect
     out = "".join(ch if ch.isalnum() or ch == "_" else "_" for ch in name) or "_"
     if out[0].isdigit():
         out = "_" + out
@@ -81,14 +82,15 @@ def closest(name: str, candidates: Iterable[str], limit: int = 3) -> list[str]:
     Returns:
         Up to ``limit`` names.
     """
+    import difflib  # only needed when a name is wrong
+
     pool = list(candidates)
     found = difflib.get_close_matches(name, pool, n=limit, cutoff=0.6)
     prefixed = [c for c in sorted(pool) if c.startswith(name) and c not in found]
     return (found + prefixed)[:limit]
 
 
-@dataclass(frozen=True)
-class Param:
+class Param(NamedTuple):
     """One parameter of an operation.
 
     Attributes:
@@ -112,8 +114,7 @@ class Param:
     default: Any = None
 
 
-@dataclass(frozen=True)
-class OperationDetails:
+class OperationDetails(NamedTuple):
     """Everything about an operation that is computed lazily.
 
     Attributes:
@@ -138,6 +139,10 @@ class OperationDetails:
 class Operation:
     """A named operation whose details are computed once, on first use.
 
+    Kept small on purpose: a client holds one per action of the server. A dialect
+    either passes ``describe`` or subclasses and overrides :meth:`describe` (which
+    saves a closure per operation).
+
     Args:
         name: Python identifier of the method.
         wire_name: The server's name for it.
@@ -145,13 +150,13 @@ class Operation:
         payload: Dialect data the funnel needs to perform the call.
     """
 
-    __slots__ = ("_describe", "_details", "_lock", "name", "payload", "wire_name")
+    __slots__ = ("_describe", "_details", "name", "payload", "wire_name")
 
     def __init__(
         self,
         name: str,
         wire_name: str,
-        describe: Callable[[], OperationDetails],
+        describe: Callable[[], OperationDetails] | None = None,
         payload: Any = None,
     ):
         self.name = name
@@ -159,18 +164,39 @@ class Operation:
         self.payload = payload
         self._describe = describe
         self._details: OperationDetails | None = None
-        self._lock = threading.Lock()
+
+    def describe(self) -> OperationDetails:
+        """Compute the details (called once, by :attr:`details`)."""
+        if self._describe is None:
+            raise NotImplementedError("pass describe= or override Operation.describe")
+        return self._describe()
 
     @property
     def details(self) -> OperationDetails:
-        """The operation's parameters and documentation (computed once)."""
-        details = self._details
-        if details is None:
-            with self._lock:
-                if self._details is None:
-                    self._details = self._describe()
-                details = self._details
-        return details
+        """The operation's parameters and documentation (computed once).
+
+        Two threads asking at once may both compute it; the results are equal, so no
+        lock is held per operation.
+        """
+        if self._details is None:
+            self._details = self.describe()
+        return self._details
+
+    def docstring(self) -> str:
+        """Render the Google-style docstring of this operation."""
+        return render_docstring(self.details)
+
+    def signature(self, with_self: bool = False) -> inspect.Signature:
+        """Build the ``inspect.Signature`` of this operation.
+
+        Args:
+            with_self: Include a leading ``self`` (the signature of the function on
+                the class, as opposed to the bound method).
+
+        Returns:
+            The signature.
+        """
+        return _signature(self.details, with_self)
 
     def __repr__(self) -> str:
         return f"<Operation {self.wire_name}>"
@@ -261,7 +287,9 @@ _LAZY_OWN = frozenset({"_render", "_text", "text"})
 
 def _forward(name: str) -> Callable[..., Any]:
     def method(self: LazyDocstring, *args: Any) -> Any:
-        return getattr(self.text(), name)(*args)
+        # The str buffer of another lazy docstring is empty: compare with its text.
+        plain = [arg.text() if isinstance(arg, LazyDocstring) else arg for arg in args]
+        return getattr(self.text(), name)(*plain)
 
     method.__name__ = name
     return method
@@ -279,18 +307,18 @@ del _name
 
 
 class _LazySignature(inspect.Signature):
-    """An ``inspect.Signature`` whose parameters are computed on first use."""
+    """The ``inspect.Signature`` of a generated method, computed on first use."""
 
-    __slots__ = ("_make", "_real")
+    __slots__ = ("_operation", "_real")
 
-    def __init__(self, make: Callable[[], inspect.Signature]):
+    def __init__(self, operation: Operation):
         # The base initialiser is skipped on purpose: it would build the parameters now.
-        self._make = make
+        self._operation = operation
         self._real: inspect.Signature | None = None
 
     def _resolve(self) -> inspect.Signature:
         if self._real is None:
-            self._real = self._make()
+            self._real = self._operation.signature(with_self=True)
         return self._real
 
     @property
@@ -328,8 +356,7 @@ def _signature(details: OperationDetails, with_self: bool) -> inspect.Signature:
     return inspect.Signature(params, return_annotation=Any)
 
 
-@dataclass
-class BoundArguments:
+class BoundArguments(NamedTuple):
     """Arguments of one call, keyed by the server's names.
 
     Attributes:
@@ -338,9 +365,9 @@ class BoundArguments:
         extra: Keyword arguments the description does not document.
     """
 
-    positional: dict[str, Any] = field(default_factory=dict)
-    keywords: dict[str, Any] = field(default_factory=dict)
-    extra: dict[str, Any] = field(default_factory=dict)
+    positional: dict[str, Any]
+    keywords: dict[str, Any]
+    extra: dict[str, Any]
 
 
 def bind_arguments(
@@ -374,7 +401,9 @@ def bind_arguments(
     details = operation.details
     positional = [p for p in details.params if p.kind == POSITIONAL]
     by_name = {p.name: p for p in details.params}
-    bound = BoundArguments()
+    given: dict[str, Any] = {}
+    keywords: dict[str, Any] = {}
+    extra: dict[str, Any] = {}
     errors: dict[str, list[str]] = {}
     if len(args) > len(positional):
         errors["*args"] = [
@@ -382,16 +411,16 @@ def bind_arguments(
             f" ({', '.join(p.name for p in positional) or 'none'}) but {len(args)} were given"
         ]
     for param, value in zip(positional, args, strict=False):
-        bound.positional[param.wire_name] = value
+        given[param.wire_name] = value
     reserved_names = set(reserved)
     for name, value in kwargs.items():
         found = by_name.get(name)
         if found is None and name in reserved_names:
-            bound.extra[name] = value
+            extra[name] = value
         elif found is None:
             if details.accepts_extra:
                 if value is not None:
-                    bound.extra[name] = value
+                    extra[name] = value
             else:
                 hint = closest(name, by_name)
                 errors[name] = [
@@ -399,23 +428,22 @@ def bind_arguments(
                     + (f"; did you mean {', '.join(hint)}?" if hint else "")
                 ]
         elif found.kind == POSITIONAL:
-            if found.wire_name in bound.positional:
+            if found.wire_name in given:
                 errors[name] = ["given both positionally and by keyword"]
             else:
-                bound.positional[found.wire_name] = value
+                given[found.wire_name] = value
         elif value is not None:
-            bound.keywords[found.wire_name] = value
+            keywords[found.wire_name] = value
     for param in positional:
-        if param.required and param.wire_name not in bound.positional:
+        if param.required and param.wire_name not in given:
             errors.setdefault(param.name, []).append("missing required argument")
     if errors:
         detail = "; ".join(f"{key}: {', '.join(msgs)}" for key, msgs in errors.items())
         raise InvalidParametersError(
             f"invalid arguments for {operation.wire_name}: {detail}", errors=errors
         )
-    bound.positional = {p.wire_name: bound.positional[p.wire_name]
-                        for p in positional if p.wire_name in bound.positional}
-    return bound
+    ordered = {p.wire_name: given[p.wire_name] for p in positional if p.wire_name in given}
+    return BoundArguments(ordered, keywords, extra)
 
 
 def unknown_name(
@@ -476,10 +504,8 @@ def _make_method(operation: Operation, owner_qualname: str) -> Callable[..., Any
 
     method.__name__ = operation.name
     method.__qualname__ = f"{owner_qualname}.{operation.name}"
-    method.__doc__ = LazyDocstring(lambda: render_docstring(operation.details))
-    method.__signature__ = _LazySignature(  # type: ignore[attr-defined]
-        lambda: _signature(operation.details, with_self=True)
-    )
+    method.__doc__ = LazyDocstring(operation.docstring)
+    method.__signature__ = _LazySignature(operation)  # type: ignore[attr-defined]
     method.operation = operation  # type: ignore[attr-defined]
     return method
 
@@ -491,6 +517,7 @@ def build_namespace_class(
     *,
     module: str,
     base: type[Namespace] = Namespace,
+    attributes: Mapping[str, Any] | None = None,
 ) -> type[Namespace]:
     """Build a namespace class whose methods are the given operations.
 
@@ -500,6 +527,7 @@ def build_namespace_class(
         doc: Renders the class docstring on first use.
         module: ``__module__`` of the class (so ``help()`` names the dialect).
         base: The base class, a :class:`Namespace` subclass.
+        attributes: Extra class attributes (private dialect data).
 
     Returns:
         The new class.
@@ -510,7 +538,69 @@ def build_namespace_class(
         "__module__": module,
         "__qualname__": class_name,
         "_operations": ops,
+        **(attributes or {}),
     }
     for op in ops.values():
         namespace[op.name] = _make_method(op, class_name)
     return type(class_name, (base,), namespace)
+
+
+# Materialising is rare (once per namespace); one lock for all keeps it simple.
+_MATERIALISE_LOCK = threading.Lock()
+
+
+class _PendingNamespace(Namespace):
+    """A namespace whose real class has not been built yet.
+
+    Any attribute access, ``dir()`` or ``repr()`` builds the class and switches the
+    instance to it (``__class__`` assignment), so the object a user holds is the same
+    before and after. No network I/O happens: the class comes from the description the
+    client already has.
+    """
+
+    def __getattribute__(self, name: str) -> Any:
+        _materialise(self)
+        return object.__getattribute__(self, name)
+
+    def __dir__(self) -> list[str]:
+        _materialise(self)
+        return dir(self)
+
+    def __repr__(self) -> str:
+        _materialise(self)
+        return repr(self)
+
+
+def _materialise(namespace: Namespace) -> None:
+    if type(namespace) is not _PendingNamespace:
+        return
+    with _MATERIALISE_LOCK:
+        if type(namespace) is _PendingNamespace:
+            state = object.__getattribute__(namespace, "__dict__")
+            object.__setattr__(namespace, "__class__", state.pop("_build_class")())
+
+
+def lazy_namespace(
+    build_class: Callable[[], type[Namespace]],
+    invoke: Callable[[Operation, tuple[Any, ...], dict[str, Any]], Any],
+    path: str,
+) -> Namespace:
+    """Return a namespace object whose class is built on first use.
+
+    A client exposes every namespace as a plain attribute at once, but building a
+    class per namespace for a whole description costs more than fetching it; this
+    defers that cost to the namespaces actually touched.
+
+    Args:
+        build_class: Builds the real class (a :class:`Namespace` subclass whose
+            ``__init__`` is the base one).
+        invoke: The dialect's funnel, as for :class:`Namespace`.
+        path: Dotted name of the namespace.
+
+    Returns:
+        The namespace object; ``type()`` of it is the real class once it was touched.
+    """
+    namespace = object.__new__(_PendingNamespace)
+    Namespace.__init__(namespace, invoke, path)
+    object.__getattribute__(namespace, "__dict__")["_build_class"] = build_class
+    return namespace

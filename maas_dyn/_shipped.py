@@ -6,7 +6,6 @@ needs a live server. Files live in ``maas_dyn/descriptions/<dialect>/<release>.j
 
 from __future__ import annotations
 
-import gzip
 import json
 from importlib import resources
 from typing import Any, Literal
@@ -51,6 +50,8 @@ def load_shipped(dialect: Dialect, release: str) -> Any:
     Raises:
         DescriptionError: No description ships for that release.
     """
+    import gzip  # only offline construction reads shipped files
+
     entry = resources.files("maas_dyn") / "descriptions" / dialect / f"{release}.json.gz"
     if not entry.is_file():
         known = ", ".join(shipped_releases(dialect))

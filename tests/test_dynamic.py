@@ -20,6 +20,7 @@ from maas_dyn._dynamic import (
     bind_arguments,
     build_namespace_class,
     closest,
+    lazy_namespace,
     python_identifier,
     render_docstring,
 )
@@ -119,6 +120,8 @@ def test_lazy_docstring_renders_on_first_use_only() -> None:
     assert "Body" in doc
     assert len(doc) == len("Summary line\n\n\tBody")
     assert doc == "Summary line\n\n\tBody"
+    assert doc == LazyDocstring(lambda: "Summary line\n\n\tBody")
+    assert doc != LazyDocstring(lambda: "other")
     assert doc[0:7] == "Summary"
     assert doc + "!" == "Summary line\n\n\tBody!"
     assert f"{doc:.7}" == "Summary"
@@ -218,3 +221,51 @@ def test_bind_arguments_rejects_unknown_keyword_without_extras() -> None:
         summary="q", params=(Param("filters", "query-filters", KEYWORD),)))
     with pytest.raises(InvalidParametersError, match="did you mean filters"):
         bind_arguments(strict, (), {"filter": []})
+
+
+def test_lazy_namespace_builds_its_class_on_first_use() -> None:
+    built: list[str] = []
+
+    def build() -> type[Namespace]:
+        built.append("class")
+        return build_namespace_class("MachineHandler", [_operation()], lambda: "Machines.",
+                                     module="tests.generated")
+
+    calls: list[Any] = []
+    ns = lazy_namespace(build, lambda op, a, kw: calls.append((op.name, a)), "machine")
+    assert built == []
+    assert isinstance(ns, Namespace)
+    assert "deploy" in dir(ns)
+    assert built == ["class"]
+    assert type(ns).__name__ == "MachineHandler"
+    ns.deploy("abc")
+    assert calls == [("deploy", ("abc",))]
+    assert built == ["class"]
+
+
+@pytest.mark.parametrize("touch", [repr, dir, lambda ns: ns.deploy, lambda ns: ns.__doc__,
+                                   lambda ns: ns.__class__])
+def test_any_touch_materialises(touch: Any) -> None:
+    ns = lazy_namespace(lambda: build_namespace_class("H", [_operation()], lambda: "d",
+                                                      module="m"),
+                        lambda *a: None, "h")
+    touch(ns)
+    assert type(ns).__name__ == "H"
+
+
+def test_concurrent_first_use_builds_once() -> None:
+    import threading
+
+    built: list[int] = []
+
+    def build() -> type[Namespace]:
+        built.append(1)
+        return build_namespace_class("H", [_operation()], lambda: "d", module="m")
+
+    ns = lazy_namespace(build, lambda *a: None, "h")
+    threads = [threading.Thread(target=lambda: dir(ns)) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=10)
+    assert built == [1]

@@ -222,7 +222,7 @@ class Client:
         """
         request = PreparedRequest("GET", self._describe_url, unsigned=True)
         try:
-            response = self._send(request, check_hash=False)
+            response = self._send(request, internal=True)
         except NotFoundError as exc:
             raise NotAServerError(
                 f"{self.url} serves no MAAS API description at {self._describe_url} "
@@ -347,7 +347,9 @@ class Client:
         return self._send(request, handler.cli_name).data
 
     def _send(self, request: PreparedRequest, handler: str = "", *,
-              check_hash: bool = True) -> Response:
+              internal: bool = False) -> Response:
+        # ``internal`` marks the client's own describe fetch: no stale-hash check (it
+        # is the refresh), and not kept as ``last_response`` (it would pin ~1 MB).
         started = time.monotonic()
         attempts = 0
         while True:
@@ -387,15 +389,17 @@ class Client:
             _log.info("%s %s answered %d; retry %d in %.1f s", request.method, request.url,
                       raw.status, attempts, wait)
             self._sleep(wait)
-        if check_hash:
+        if not internal:
             self._check_hash(raw)
-        return self._finish(request, raw, handler)
+        return self._finish(request, raw, handler, remember=not internal)
 
-    def _finish(self, request: PreparedRequest, raw: RawResponse, handler: str) -> Response:
+    def _finish(self, request: PreparedRequest, raw: RawResponse, handler: str,
+                remember: bool) -> Response:
         data = decode_body(raw) if raw.status < 400 else None
         response = Response(raw.status, raw.headers, raw.content, data, request.method,
                             request.url)
-        self._local.response = response
+        if remember:
+            self._local.response = response
         self.hooks.emit("after-receive", response=response)
         if raw.status >= 400:
             raise error_for(raw, request.method, request.url, handler)

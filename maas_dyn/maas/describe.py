@@ -12,8 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from maas_dyn.errors import DescriptionError
 from maas_dyn.maas.naming import (
@@ -28,8 +27,7 @@ __all__ = ["ActionSpec", "Description", "HandlerSpec", "compute_hash"]
 _METHODS = frozenset({"GET", "POST", "PUT", "DELETE"})
 
 
-@dataclass(frozen=True)
-class ActionSpec:
+class ActionSpec(NamedTuple):
     """One action of a handler.
 
     Attributes:
@@ -55,27 +53,50 @@ class ActionSpec:
     doc: str
 
 
-@dataclass(frozen=True)
 class HandlerSpec:
     """One handler (resource) of the API.
 
-    Attributes:
+    Its actions are named on first use: a client touches a few handlers of ~100.
+
+    Args:
         name: Python attribute name (``boot_resources``).
         cli_name: Official CLI name (``boot-resources``).
         resource: The resource's name in the document (``BootResourcesHandler``).
         path: Path template, e.g. ``/MAAS/api/2.0/machines/{system_id}/``.
         params: Path placeholders, in order.
         doc: The handler's doc text.
-        actions: Its actions, by Python name.
+        sides: The resource's validated ``auth`` and ``anon`` handlers (either may be
+            ``None``), from which the actions are built.
     """
 
-    name: str
-    cli_name: str
-    resource: str
-    path: str
-    params: tuple[str, ...]
-    doc: str
-    actions: Mapping[str, ActionSpec]
+    __slots__ = ("_actions", "_sides", "cli_name", "doc", "name", "params", "path", "resource")
+
+    def __init__(
+        self,
+        name: str,
+        *,
+        cli_name: str,
+        resource: str,
+        path: str,
+        params: tuple[str, ...],
+        doc: str,
+        sides: tuple[Mapping[str, Any] | None, Mapping[str, Any] | None],
+    ):
+        self.name = name
+        self.cli_name = cli_name
+        self.resource = resource
+        self.path = path
+        self.params = params
+        self.doc = doc
+        self._sides = sides
+        self._actions: dict[str, ActionSpec] | None = None
+
+    @property
+    def actions(self) -> Mapping[str, ActionSpec]:
+        """The handler's actions by Python name (built once)."""
+        if self._actions is None:
+            self._actions = _actions(*self._sides)
+        return self._actions
 
     def action(self, name: str) -> ActionSpec | None:
         """Find an action by its Python, CLI or document name.
@@ -92,6 +113,9 @@ class HandlerSpec:
                 (a for a in self.actions.values() if name in (a.cli_name, a.wire_name)), None
             )
         return found
+
+    def __repr__(self) -> str:
+        return f"<HandlerSpec {self.cli_name} {self.path}>"
 
 
 def _canonical(value: Any) -> Any:
@@ -139,51 +163,61 @@ def compute_hash(document: Mapping[str, Any]) -> str:
     return hashlib.sha1(canonical.encode("ascii"), usedforsecurity=False).hexdigest()
 
 
-class _Checker:
-    """Collects every structural problem of a document, with its location."""
+def _action_ok(action: Any) -> bool:
+    return (
+        isinstance(action, Mapping)
+        and isinstance(action.get("name"), str)
+        and bool(action["name"])
+        and action.get("method") in _METHODS
+        and (action.get("op") is None or isinstance(action["op"], str))
+        and (action.get("doc") is None or isinstance(action["doc"], str))
+    )
 
-    def __init__(self) -> None:
-        self.problems: list[str] = []
 
-    def expect(self, ok: bool, where: str, what: str) -> bool:
-        if not ok:
-            self.problems.append(f"{where}: {what}")
-        return ok
+def _action_problems(action: Any, where: str) -> list[str]:
+    if not isinstance(action, Mapping):
+        return [f"{where}: must be an object"]
+    checks = [
+        (isinstance(action.get("name"), str) and bool(action.get("name")), "'name' must be text"),
+        (action.get("method") in _METHODS,
+         f"'method' must be one of {sorted(_METHODS)}, not {action.get('method')!r}"),
+        (action.get("op") is None or isinstance(action.get("op"), str),
+         "'op' must be text or null"),
+        (action.get("doc") is None or isinstance(action.get("doc"), str),
+         "'doc' must be text or null"),
+    ]
+    return [f"{where}: {what}" for ok, what in checks if not ok]
 
-    def handler(self, handler: Any, where: str) -> bool:
-        if not self.expect(isinstance(handler, Mapping), where, "must be an object or null"):
-            return False
-        good = self.expect(isinstance(handler.get("path"), str), where, "'path' must be text")
-        params = handler.get("params", [])
-        good &= self.expect(
-            isinstance(params, list) and all(isinstance(p, str) for p in params),
-            where, "'params' must be a list of names",
-        )
-        actions = handler.get("actions")
-        if not self.expect(isinstance(actions, list), where, "'actions' must be a list"):
-            return False
-        for index, action in enumerate(actions):
-            good &= self.action(action, f"{where}.actions[{index}]")
-        return good
 
-    def action(self, action: Any, where: str) -> bool:
-        if not self.expect(isinstance(action, Mapping), where, "must be an object"):
-            return False
-        name = action.get("name")
-        good = self.expect(isinstance(name, str) and bool(name), where, "'name' must be text")
-        good &= self.expect(
-            action.get("method") in _METHODS, where,
-            f"'method' must be one of {sorted(_METHODS)}, not {action.get('method')!r}",
-        )
-        good &= self.expect(
-            action.get("op") is None or isinstance(action.get("op"), str), where,
-            "'op' must be text or null",
-        )
-        good &= self.expect(
-            action.get("doc") is None or isinstance(action.get("doc"), str), where,
-            "'doc' must be text or null",
-        )
-        return good
+def _handler_problems(handler: Any, where: str) -> list[str]:
+    if not isinstance(handler, Mapping):
+        return [f"{where}: must be an object or null"]
+    problems = []
+    if not isinstance(handler.get("path"), str):
+        problems.append(f"{where}: 'path' must be text")
+    params = handler.get("params", [])
+    if not (isinstance(params, list) and all(isinstance(p, str) for p in params)):
+        problems.append(f"{where}: 'params' must be a list of names")
+    actions = handler.get("actions")
+    if not isinstance(actions, list):
+        return [*problems, f"{where}: 'actions' must be a list"]
+    for index, action in enumerate(actions):
+        # Locations are only formatted for the rare bad action: this runs at every connect.
+        if not _action_ok(action):
+            problems += _action_problems(action, f"{where}.actions[{index}]")
+    return problems
+
+
+def _resource_problems(resource: Any, where: str) -> list[str]:
+    if not isinstance(resource, Mapping):
+        return [f"{where}: must be an object"]
+    problems = [] if isinstance(resource.get("name"), str) else [f"{where}: 'name' must be text"]
+    if resource.get("auth") is None and resource.get("anon") is None:
+        problems.append(f"{where}: has neither auth nor anon")
+    for side in ("auth", "anon"):
+        if resource.get(side) is not None:
+            problems += _handler_problems(resource[side], f"{where}.{side}")
+    return problems
 
 
 def _resources(document: Any) -> list[Mapping[str, Any]]:
@@ -203,20 +237,14 @@ def _resources(document: Any) -> list[Mapping[str, Any]]:
         raise DescriptionError(
             "the describe document has no 'resources' list; it is not a MAAS API description"
         )
-    checker = _Checker()
-    for index, resource in enumerate(resources):
-        where = f"resources[{index}]"
-        if not checker.expect(isinstance(resource, Mapping), where, "must be an object"):
-            continue
-        checker.expect(isinstance(resource.get("name"), str), where, "'name' must be text")
-        sides = [resource.get("auth"), resource.get("anon")]
-        checker.expect(any(s is not None for s in sides), where, "has neither auth nor anon")
-        for side in ("auth", "anon"):
-            if resource.get(side) is not None:
-                checker.handler(resource[side], f"{where}.{side}")
-    if checker.problems:
-        shown = "; ".join(checker.problems[:5])
-        more = f" (and {len(checker.problems) - 5} more)" if len(checker.problems) > 5 else ""
+    problems = [
+        problem
+        for index, resource in enumerate(resources)
+        for problem in _resource_problems(resource, f"resources[{index}]")
+    ]
+    if problems:
+        shown = "; ".join(problems[:5])
+        more = f" (and {len(problems) - 5} more)" if len(problems) > 5 else ""
         raise DescriptionError(f"malformed describe document: {shown}{more}")
     return resources
 
@@ -257,8 +285,10 @@ class Description:
         document: The parsed JSON document.
         reserved: Attribute names handlers must not take (the client's own).
 
+    The document itself is not kept: half of it is the backward-compatible
+    ``handlers`` list, a copy of the resources, and a client lives for hours.
+
     Attributes:
-        document: The document as given.
         hash: The document's ``hash`` field (``""`` if it has none).
         handlers: Handlers by Python name, sorted.
 
@@ -269,7 +299,6 @@ class Description:
 
     def __init__(self, document: Any, reserved: Iterable[str] = ()):
         resources = _resources(document)
-        self.document: Mapping[str, Any] = document
         raw_hash = document.get("hash")
         self.hash = raw_hash if isinstance(raw_hash, str) else ""
         taken = frozenset(reserved)
@@ -291,7 +320,7 @@ class Description:
                 path=main["path"],
                 params=tuple(main.get("params", ())),
                 doc=main.get("doc") or "",
-                actions=_actions(auth, anon),
+                sides=(auth, anon),
             )
         self.handlers: dict[str, HandlerSpec] = dict(sorted(handlers.items()))
 

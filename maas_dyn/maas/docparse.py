@@ -8,17 +8,19 @@ MAAS action docs are a summary line, prose, then ``:param NAME: ...`` and
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from typing import NamedTuple
 
 _FIELD = re.compile(
     r"^\s*:(param-example|param|type|returns?|rtype|success-example|success|error-example|error)"
     r"(?:\s+([^:\n]+?))?\s*:\s?(.*)$"
 )
 _REQUIRED = re.compile(r"^\W*required\b", re.IGNORECASE)
+# Field kind -> the DocParam attribute it fills.
+_PARAM_FIELDS = {"param": "text", "type": "type_text", "param-example": "example"}
+_RETURN_FIELDS = frozenset({"return", "returns", "success"})
 
 
-@dataclass
-class DocParam:
+class DocParam(NamedTuple):
     """A parameter documented in an action doc.
 
     Attributes:
@@ -36,8 +38,7 @@ class DocParam:
     example: str = ""
 
 
-@dataclass
-class ParsedDoc:
+class ParsedDoc(NamedTuple):
     """An action doc split into its parts.
 
     Attributes:
@@ -51,27 +52,9 @@ class ParsedDoc:
 
     summary: str
     body: str = ""
-    params: dict[str, DocParam] = field(default_factory=dict)
+    params: dict[str, DocParam] = {}  # noqa: RUF012 - NamedTuple fields are read-only
     returns: str = ""
     has_params: bool = False
-
-
-def _flush(kind: str, name: str, text: list[str], doc: ParsedDoc) -> None:
-    joined = " ".join(" ".join(text).split())
-    if kind in ("return", "returns", "success"):
-        doc.returns = (doc.returns + " " + joined).strip()
-        return
-    if not name or kind not in ("param", "type", "param-example"):
-        return
-    param = doc.params.setdefault(name, DocParam(name))
-    if kind == "param":
-        doc.has_params = True
-        param.text = joined
-        param.required = bool(_REQUIRED.match(joined))
-    elif kind == "type":
-        param.type_text = joined
-    else:
-        param.example = joined
 
 
 def parse_action_doc(doc: str | None) -> ParsedDoc:
@@ -85,22 +68,42 @@ def parse_action_doc(doc: str | None) -> ParsedDoc:
     """
     lines = (doc or "").strip("\n").splitlines()
     summary = lines[0].strip() if lines else ""
-    parsed = ParsedDoc(summary=summary)
+    fields: dict[str, dict[str, str]] = {}
+    returns: list[str] = []
     body: list[str] = []
-    kind, name = "", ""
-    text: list[str] = []
+    current: tuple[str, str, list[str]] | None = None
+
+    def flush() -> None:
+        if current is None:
+            return
+        kind, name, text = current
+        joined = " ".join(" ".join(text).split())
+        if kind in _RETURN_FIELDS:
+            returns.append(joined)
+        elif name and kind in _PARAM_FIELDS:
+            fields.setdefault(name, {})[_PARAM_FIELDS[kind]] = joined
+
     for line in lines[1:]:
         match = _FIELD.match(line)
         if match:
-            _flush(kind, name, text, parsed)
-            kind, name, text = match.group(1), (match.group(2) or "").strip(), [match.group(3)]
-        elif kind and line.strip():
-            text.append(line)
+            flush()
+            current = (match.group(1), (match.group(2) or "").strip(), [match.group(3)])
+        elif current is not None and line.strip():
+            current[2].append(line)
         else:
-            if kind:
-                _flush(kind, name, text, parsed)
-                kind, name, text = "", "", []
+            flush()
+            current = None
             body.append(line)
-    _flush(kind, name, text, parsed)
-    parsed.body = re.sub(r"\n{3,}", "\n\n", "\n".join(body)).strip()
-    return parsed
+    flush()
+    params = {
+        name: DocParam(name, values.get("text", ""), values.get("type_text", ""),
+                       bool(_REQUIRED.match(values.get("text", ""))), values.get("example", ""))
+        for name, values in fields.items()
+    }
+    return ParsedDoc(
+        summary=summary,
+        body=re.sub(r"\n{3,}", "\n\n", "\n".join(body)).strip(),
+        params=params,
+        returns=" ".join(returns).strip(),
+        has_params=any("text" in values for values in fields.values()),
+    )

@@ -15,9 +15,9 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
 from pathlib import Path, PurePath
-from typing import Any
+from types import MappingProxyType
+from typing import Any, NamedTuple
 from urllib.parse import quote, quote_plus, urlencode
 
 from urllib3.filepost import encode_multipart_formdata
@@ -33,8 +33,7 @@ _FILE_TYPE = "application/octet-stream"
 _PATH_SAFE = "-._~!$&'()*+,;=:@"
 
 
-@dataclass
-class PreparedRequest:
+class PreparedRequest(NamedTuple):
     """A request ready to be signed and sent.
 
     Attributes:
@@ -47,7 +46,7 @@ class PreparedRequest:
 
     method: str
     url: str
-    headers: dict[str, str] = field(default_factory=dict)
+    headers: Mapping[str, str] = MappingProxyType({})
     body: bytes | None = None
     unsigned: bool = False
 
@@ -140,7 +139,8 @@ def encode_request(
         raise InvalidParametersError(
             f"cannot read the file given for upload: {exc}", errors={"file": [str(exc)]}
         ) from exc
-    prepared = PreparedRequest(method=method, url=url, unsigned=unsigned)
+    body: bytes | None = None
+    headers: Mapping[str, str] = MappingProxyType({})
     if method in _QUERY_METHODS:
         query.extend(flat)
     elif flat:
@@ -148,8 +148,8 @@ def encode_request(
             (name, (name, value, _FILE_TYPE)) if isinstance(value, bytes) else (name, value)
             for name, value in flat
         ]
-        prepared.body, content_type = encode_multipart_formdata(parts)
-        prepared.headers["Content-Type"] = content_type
+        body, content_type = encode_multipart_formdata(parts)
+        headers = {"Content-Type": content_type}
     if query:
-        prepared.url = f"{url}?{urlencode(query, quote_via=quote_plus)}"
-    return prepared
+        url = f"{url}?{urlencode(query, quote_via=quote_plus)}"
+    return PreparedRequest(method, url, headers, body, unsigned)

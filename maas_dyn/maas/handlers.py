@@ -19,6 +19,7 @@ from maas_dyn._dynamic import (
     OperationDetails,
     Param,
     build_namespace_class,
+    lazy_namespace,
     python_identifier,
 )
 from maas_dyn.maas.describe import ActionSpec, Description, HandlerSpec
@@ -153,14 +154,31 @@ def _handler_doc(handler: HandlerSpec) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _operations(handler: HandlerSpec) -> list[Operation]:
-    def describe(action: ActionSpec) -> Callable[[], OperationDetails]:
-        return lambda: action_details(handler, action)
+class ActionOperation(Operation):
+    """An action as an engine operation; its details come from its handler and doc."""
 
-    return [
-        Operation(action.name, action.wire_name, describe(action), payload=action)
-        for action in handler.actions.values()
-    ]
+    __slots__ = ("handler",)
+
+    def __init__(self, handler: HandlerSpec, action: ActionSpec):
+        super().__init__(action.name, action.wire_name, payload=action)
+        self.handler = handler
+
+    def describe(self) -> OperationDetails:
+        """Compute the action's parameters and docs (see :func:`action_details`)."""
+        action: ActionSpec = self.payload
+        return action_details(self.handler, action)
+
+
+def _handler_class(spec: HandlerSpec) -> type[Handler]:
+    cls = build_namespace_class(
+        spec.resource,
+        [ActionOperation(spec, action) for action in spec.actions.values()],
+        partial(_handler_doc, spec),
+        module="maas_dyn.maas.handlers",
+        base=Handler,
+        attributes={"_spec": spec},
+    )
+    return cls  # type: ignore[return-value]
 
 
 def build_handlers(
@@ -168,6 +186,9 @@ def build_handlers(
     invoke: Callable[[HandlerSpec, Operation, tuple[Any, ...], dict[str, Any]], Any],
 ) -> dict[str, Handler]:
     """Build one handler object per handler of a description.
+
+    The objects exist at once (completion sees every handler); each one's class,
+    with a method per action, is built the first time the handler is used.
 
     Args:
         description: The parsed description.
@@ -177,17 +198,9 @@ def build_handlers(
     Returns:
         Handler objects by Python name.
     """
-    handlers: dict[str, Handler] = {}
-    for spec in description.handlers.values():
-        cls = build_namespace_class(
-            spec.resource,
-            _operations(spec),
-            partial(_handler_doc, spec),
-            module="maas_dyn.maas.handlers",
-            base=Handler,
+    return {
+        spec.name: lazy_namespace(  # type: ignore[misc]
+            partial(_handler_class, spec), partial(invoke, spec), spec.name
         )
-        instance = cls(partial(invoke, spec), spec.name)
-        assert isinstance(instance, Handler)
-        instance._spec = spec
-        handlers[spec.name] = instance
-    return handlers
+        for spec in description.handlers.values()
+    }

@@ -74,7 +74,10 @@ def unique_action_name(name: str, method: str, taken: set[str]) -> str:
     Returns:
         ``name`` itself when free, else the first free suffixed form.
     """
-    candidates = [name] + [name + s.format(method=method.lower()) for s in DUPLICATE_SUFFIXES]
+    if name not in taken:
+        taken.add(name)
+        return name
+    candidates = [name + s.format(method=method.lower()) for s in DUPLICATE_SUFFIXES]
     chosen = next((c for c in candidates if c not in taken), None)
     counter = 2
     while chosen is None:

@@ -7,7 +7,6 @@ nonce and a timestamp more than 300 seconds off.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Any
 
 from maas_dyn.errors import InvalidAPIKeyError
@@ -20,20 +19,22 @@ _HOW_TO_GET_ONE = (
 )
 
 
-@dataclass(frozen=True, repr=False)
 class Credentials:
     """The three parts of a MAAS API key. The secret never appears in ``repr``.
 
-    Attributes:
+    Args:
         consumer_key: OAuth consumer key.
         token_key: OAuth token key.
         token_secret: OAuth token secret.
     """
 
-    consumer_key: str
-    token_key: str
-    token_secret: str
-    _signer: Any = field(default=None, compare=False)
+    __slots__ = ("_signer", "consumer_key", "token_key", "token_secret")
+
+    def __init__(self, consumer_key: str, token_key: str, token_secret: str):
+        self.consumer_key = consumer_key
+        self.token_key = token_key
+        self.token_secret = token_secret
+        self._signer: Any = None
 
     def __repr__(self) -> str:
         return f"Credentials(consumer_key={self.consumer_key[:4]!r}…, secret hidden)"
@@ -65,7 +66,7 @@ class Credentials:
                 resource_owner_secret=self.token_secret,
                 signature_method=oauth1.SIGNATURE_PLAINTEXT,
             )
-            object.__setattr__(self, "_signer", signer)
+            self._signer = signer
         _, headers, _ = signer.sign(url, http_method=method)
         value: str = headers["Authorization"]
         return value

@@ -9,8 +9,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from maas_dyn.errors import (
     BadRequestError,
@@ -148,8 +147,7 @@ def error_for(raw: RawResponse, method: str, url: str, handler: str = "") -> MAA
     return cls(message, **common)
 
 
-@dataclass
-class Response:
+class Response(NamedTuple):
     """A decoded response, for when status and headers matter.
 
     Attributes:

@@ -10,12 +10,11 @@ request may have reached the server (the retry policy depends on it).
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
-from typing import Any, Protocol
+from types import MappingProxyType
+from typing import Any, NamedTuple, Protocol
 
 import requests
 from requests.adapters import HTTPAdapter
-from requests.structures import CaseInsensitiveDict
 
 from maas_dyn.errors import ConnectionClosed, ConnectionFailed, Timeout
 from maas_dyn.maas.encode import PreparedRequest
@@ -25,8 +24,7 @@ __all__ = ["MockTransport", "RawResponse", "RequestsTransport", "TimeoutSpec", "
 TimeoutSpec = float | tuple[float, float]
 
 
-@dataclass
-class RawResponse:
+class RawResponse(NamedTuple):
     """What came back, before decoding.
 
     Attributes:
@@ -36,7 +34,7 @@ class RawResponse:
     """
 
     status: int
-    headers: Mapping[str, str] = field(default_factory=CaseInsensitiveDict)
+    headers: Mapping[str, str] = MappingProxyType({})
     content: bytes = b""
 
 
