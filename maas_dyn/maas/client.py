@@ -10,8 +10,7 @@ import json
 import logging
 import threading
 import time
-import warnings
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
@@ -19,6 +18,7 @@ from maas_dyn._cache import DescriptionCache
 from maas_dyn._dynamic import Operation, bind_arguments, unknown_name
 from maas_dyn._hooks import Hooks
 from maas_dyn._shipped import load_shipped
+from maas_dyn._warn import warn_user
 from maas_dyn.errors import (
     DescriptionError,
     InvalidParametersError,
@@ -30,7 +30,7 @@ from maas_dyn.errors import (
     UnknownHandlerError,
     UnknownNameError,
 )
-from maas_dyn.maas.describe import Description, HandlerSpec
+from maas_dyn.maas.describe import ActionSpec, Description, HandlerSpec
 from maas_dyn.maas.encode import PreparedRequest, encode_request, expand_path
 from maas_dyn.maas.handlers import Handler, build_handlers
 from maas_dyn.maas.oauth import Credentials, parse_api_key
@@ -304,6 +304,40 @@ class Client:
                                target._spec.actions)
         return getattr(target, spec.name)(*args, **kwargs)
 
+    def request(self, handler: str, action: str, *path_args: Any,
+                fields: Iterable[tuple[str, Any]] = ()) -> Response:
+        """Call an action with its parameters as ordered ``(name, value)`` pairs.
+
+        The lower-level form of :meth:`call` for tools that must keep the exact order
+        of repeated keys (the CLI does) or need status and headers. No parameter is
+        checked against the documentation.
+
+        Args:
+            handler: Handler name (Python, CLI or resource form).
+            action: Action name (Python, CLI or document form).
+            *path_args: Path parameters, in the handler's order.
+            fields: Parameters as ``(name, value)`` pairs, sent in this order.
+
+        Returns:
+            The full response (``data`` is the decoded body).
+
+        Raises:
+            InvalidParametersError: Path parameters are missing or too many.
+        """
+        target = self[handler]
+        spec = target._spec
+        found = spec.action(action)
+        if found is None:
+            raise unknown_name(UnknownActionError, f"handler {handler!r}", action, spec.actions)
+        if len(path_args) > len(spec.params):
+            raise InvalidParametersError(
+                f"{spec.cli_name} takes {len(spec.params)} path parameter(s) "
+                f"({', '.join(spec.params) or 'none'}), got {len(path_args)}",
+                errors={"path": ["too many path parameters"]},
+            )
+        return self._perform(spec, found, dict(zip(spec.params, path_args, strict=False)),
+                             list(fields))
+
     def close(self) -> None:
         """Close pooled connections."""
         self._transport.close()
@@ -323,7 +357,6 @@ class Client:
 
     def _invoke(self, handler: HandlerSpec, operation: Operation, args: tuple[Any, ...],
                 kwargs: dict[str, Any]) -> Any:
-        action = operation.payload
         bound = bind_arguments(operation, args, kwargs, reserved=_COMPAT_KEYWORDS)
         fields: list[tuple[str, Any]] = list(bound.keywords.items())
         for name, value in bound.extra.items():
@@ -335,16 +368,19 @@ class Client:
                     )
                 fields.extend(value.items())
                 continue
-            warnings.warn(
+            warn_user(
                 f"{handler.name}.{operation.name}: parameter {name!r} is not documented by "
                 "this server's description; it is sent as given",
                 UndocumentedParameterWarning,
-                stacklevel=3,  # the caller of the generated method
             )
             fields.append((name, value))
-        url = self._origin + expand_path(handler.path, bound.positional)
+        return self._perform(handler, operation.payload, bound.positional, fields).data
+
+    def _perform(self, handler: HandlerSpec, action: ActionSpec, path: Mapping[str, Any],
+                 fields: list[tuple[str, Any]]) -> Response:
+        url = self._origin + expand_path(handler.path, path)
         request = encode_request(action.method, url, action.op, fields, unsigned=action.unsigned)
-        return self._send(request, handler.cli_name).data
+        return self._send(request, handler.cli_name)
 
     def _send(self, request: PreparedRequest, handler: str = "", *,
               internal: bool = False) -> Response:
@@ -416,11 +452,10 @@ class Client:
             _log.warning("MAAS at %s changed its API description (%s -> %s); refreshing",
                          self.url, known[:12], served[:12])
             self.refresh()
-        warnings.warn(
+        warn_user(
             f"MAAS at {self.url} now serves a different API description (hash "
             f"{known[:12]} -> {served[:12]}, e.g. after an upgrade); handlers were refreshed",
             DescriptionChangedWarning,
-            stacklevel=5,  # the caller of the generated method
         )
 
 

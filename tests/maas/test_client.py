@@ -491,3 +491,20 @@ def test_no_secret_in_repr_errors_or_logs(client: Client, mocked: responses.Requ
 def test_context_manager_closes(mocked: responses.RequestsMock) -> None:
     with Client(BASE, cache=False) as c:
         assert c.handlers
+
+
+def test_request_keeps_field_order_and_returns_the_response(client: Client,
+                                                           mocked: responses.RequestsMock) -> None:
+    mocked.get(API + "machines/", json=[], headers={"X-Extra": "1"})
+    response = client.request("machines", "read", fields=[("tags", "a"), ("zone", "z"),
+                                                          ("tags", "b")])
+    assert response.status == 200 and response.data == [] and response.headers["X-Extra"] == "1"
+    assert mocked.calls[-1].request.url == API + "machines/?tags=a&zone=z&tags=b"
+    mocked.post(API + "fabrics/5/vlans/", json={"vid": 7})
+    assert client.request("vlans", "create", 5, fields=[("vid", 7)]).data == {"vid": 7}
+    with pytest.raises(errors.InvalidParametersError, match="takes 1 path parameter"):
+        client.request("vlans", "create", 5, 6)
+    with pytest.raises(errors.InvalidParametersError, match="fabric_id"):
+        client.request("vlans", "create")
+    with pytest.raises(errors.UnknownActionError, match="did you mean create"):
+        client.request("vlans", "creat")
