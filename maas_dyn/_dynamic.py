@@ -498,10 +498,15 @@ class Namespace:
         return f"<{self._kind} {self._path}: {names}>"
 
 
-def _make_method(operation: Operation, owner_qualname: str) -> Callable[..., Any]:
-    def method(self: Namespace, /, *args: Any, **kwargs: Any) -> Any:
+def _make_method(operation: Operation, owner_qualname: str,
+                 asynchronous: bool = False) -> Callable[..., Any]:
+    def plain(self: Namespace, /, *args: Any, **kwargs: Any) -> Any:
         return self._invoke(operation, args, kwargs)
 
+    async def coroutine(self: Namespace, /, *args: Any, **kwargs: Any) -> Any:
+        return await self._invoke(operation, args, kwargs)
+
+    method: Callable[..., Any] = coroutine if asynchronous else plain
     method.__name__ = operation.name
     method.__qualname__ = f"{owner_qualname}.{operation.name}"
     method.__doc__ = LazyDocstring(operation.docstring)
@@ -518,6 +523,7 @@ def build_namespace_class(
     module: str,
     base: type[Namespace] = Namespace,
     attributes: Mapping[str, Any] | None = None,
+    asynchronous: bool = False,
 ) -> type[Namespace]:
     """Build a namespace class whose methods are the given operations.
 
@@ -528,6 +534,8 @@ def build_namespace_class(
         module: ``__module__`` of the class (so ``help()`` names the dialect).
         base: The base class, a :class:`Namespace` subclass.
         attributes: Extra class attributes (private dialect data).
+        asynchronous: Make every method a coroutine function awaiting what the
+            funnel returns (the async facade's funnel returns awaitables).
 
     Returns:
         The new class.
@@ -541,7 +549,7 @@ def build_namespace_class(
         **(attributes or {}),
     }
     for op in ops.values():
-        namespace[op.name] = _make_method(op, class_name)
+        namespace[op.name] = _make_method(op, class_name, asynchronous)
     return type(class_name, (base,), namespace)
 
 

@@ -25,7 +25,7 @@ from maas_dyn._dynamic import (
 from maas_dyn.maas.describe import ActionSpec, Description, HandlerSpec
 from maas_dyn.maas.docparse import parse_action_doc
 
-__all__ = ["Handler", "build_handlers"]
+__all__ = ["ActionOperation", "Handler", "build_handlers", "handler_class"]
 
 # The server's ``:type`` text (lowercased) -> the annotation shown in signatures.
 _ANNOTATIONS: dict[str, Any] = {
@@ -169,14 +169,26 @@ class ActionOperation(Operation):
         return action_details(self.handler, action)
 
 
-def _handler_class(spec: HandlerSpec) -> type[Handler]:
+def handler_class(spec: HandlerSpec, *, asynchronous: bool = False,
+                  module: str = "maas_dyn.maas.handlers") -> type[Handler]:
+    """Build the class of one handler: a method per action.
+
+    Args:
+        spec: The handler.
+        asynchronous: Make the methods coroutine functions (the async facade).
+        module: ``__module__`` of the class.
+
+    Returns:
+        The class, named after the resource (``MachineHandler``).
+    """
     cls = build_namespace_class(
         spec.resource,
         [ActionOperation(spec, action) for action in spec.actions.values()],
         partial(_handler_doc, spec),
-        module="maas_dyn.maas.handlers",
+        module=module,
         base=Handler,
         attributes={"_spec": spec},
+        asynchronous=asynchronous,
     )
     return cls  # type: ignore[return-value]
 
@@ -200,7 +212,7 @@ def build_handlers(
     """
     return {
         spec.name: lazy_namespace(  # type: ignore[misc]
-            partial(_handler_class, spec), partial(invoke, spec), spec.name
+            partial(handler_class, spec), partial(invoke, spec), spec.name
         )
         for spec in description.handlers.values()
     }
