@@ -1,0 +1,60 @@
+"""Tests of the reference renderer (maas_dyn/health/reference.py)."""
+
+from __future__ import annotations
+
+from html.parser import HTMLParser
+from pathlib import Path
+
+from maas_dyn._shipped import load_shipped
+from maas_dyn.health.reference import maas_reference, write_reference
+from maas_dyn.maas import Description
+
+
+def test_maas_reference_covers_every_action(tmp_path: Path) -> None:
+    description = Description(load_shipped("maas", "3.7"))
+    pages = maas_reference(description)
+    total = sum(len(h.actions) for h in description.handlers.values())
+    assert len(pages) == len(description.handlers)
+    assert sum(len(p.operations) for p in pages) == total
+    files = write_reference(pages, tmp_path, "MAAS 3.7")
+    assert len(files) == 2 * (len(pages) + 1)
+    machine = (tmp_path / "machine.md").read_text()
+    assert "## deploy" in machine
+    assert "maas PROFILE machine deploy SYSTEM_ID [key=value ...]" in machine
+    assert "client.machine.deploy(SYSTEM_ID)" in machine
+    assert "distro_series (String, optional)" in machine
+    index = (tmp_path / "index.md").read_text()
+    assert f"{len(pages)} namespaces, {total} operations." in index
+    assert "- [boot-resources](boot-resources.md)" in index
+
+    class Links(HTMLParser):
+        def __init__(self) -> None:
+            super().__init__()
+            self.links: list[str] = []
+
+        def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+            self.links += [v for k, v in attrs if k == "href" and v]
+
+    parser = Links()
+    parser.feed((tmp_path / "index.html").read_text())
+    assert len(parser.links) == len(pages)
+    assert all((tmp_path / link).exists() for link in parser.links)
+
+
+def test_html_is_escaped(tmp_path: Path) -> None:
+    document = {"resources": [{"name": "XssHandler", "anon": None, "auth": {
+        "name": "XssHandler", "path": "/MAAS/api/2.0/x/", "params": [],
+        "doc": "<script>alert(1)</script>",
+        "actions": [{"name": "read", "method": "GET", "op": None, "restful": True,
+                     "doc": "Read <b>it</b>"}]}}]}
+    write_reference(maas_reference(Description(document)), tmp_path, "<T>", formats=("html",))
+    page = (tmp_path / "xss.html").read_text()
+    assert "<script>" not in page and "&lt;script&gt;" in page
+    assert "Read &lt;b&gt;it&lt;/b&gt;" in page
+    assert "<title>xss - &lt;T&gt;</title>" in page
+
+
+def test_only_markdown(tmp_path: Path) -> None:
+    pages = maas_reference(Description(load_shipped("maas", "1.9")))
+    files = write_reference(pages, tmp_path / "out", "MAAS 1.9", formats=("md",))
+    assert all(f.suffix == ".md" for f in files)
