@@ -24,7 +24,7 @@ from urllib3.filepost import encode_multipart_formdata
 
 from maas_dyn.errors import InvalidParametersError
 
-__all__ = ["PreparedRequest", "encode_request", "expand_path"]
+__all__ = ["PreparedRequest", "decode_fields", "encode_request", "expand_path"]
 
 _QUERY_METHODS = frozenset({"GET", "DELETE"})
 _PLACEHOLDER = re.compile(r"\{(\w+)\}")
@@ -153,3 +153,44 @@ def encode_request(
     if query:
         url = f"{url}?{urlencode(query, quote_via=quote_plus)}"
     return PreparedRequest(method, url, headers, body, unsigned)
+
+
+def decode_fields(url: str, headers: Mapping[str, str],
+                  body: bytes | None) -> tuple[str | None, list[tuple[str, str | bytes]]]:
+    """Decode a request's ``op`` and parameters: the inverse of :func:`encode_request`.
+
+    Used by the stubber and the cassette matcher to compare requests by meaning
+    rather than by bytes (multipart boundaries and OAuth nonces differ every time).
+
+    Args:
+        url: The request URL.
+        headers: The request headers.
+        body: The request body, if any.
+
+    Returns:
+        ``(op or None, [(name, value), ...])`` in order; file parts are ``bytes``.
+    """
+    from urllib.parse import parse_qsl, urlsplit
+
+    pairs: list[tuple[str, str | bytes]] = list(
+        parse_qsl(urlsplit(url).query, keep_blank_values=True)
+    )
+    op = None
+    if pairs and pairs[0][0] == "op":
+        op = str(pairs.pop(0)[1])
+    content_type = next((v for k, v in headers.items() if k.lower() == "content-type"), "")
+    if body and content_type.startswith("multipart/form-data"):
+        from email.parser import BytesParser
+        from email.policy import HTTP
+
+        message = BytesParser(policy=HTTP).parsebytes(
+            f"Content-Type: {content_type}\r\n\r\n".encode("latin-1") + body
+        )
+        for part in message.iter_parts():
+            name = part.get_param("name", header="content-disposition")
+            payload = part.get_payload(decode=True)
+            if not isinstance(name, str) or not isinstance(payload, bytes):
+                continue
+            filename = part.get_filename()
+            pairs.append((name, payload if filename else payload.decode("utf-8", "replace")))
+    return op, pairs

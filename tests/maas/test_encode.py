@@ -127,3 +127,19 @@ def test_expand_path_missing() -> None:
     with pytest.raises(InvalidParametersError) as info:
         expand_path("/x/{a}/{b}/", {"a": 1})
     assert info.value.errors == {"b": ["missing required path parameter"]}
+
+
+def test_decode_fields_is_the_inverse_of_encode(tmp_path: Path) -> None:
+    from maas_dyn.maas.encode import decode_fields
+
+    path = tmp_path / "f.bin"
+    path.write_bytes(b"\x00data")
+    for method in ("GET", "POST", "PUT", "DELETE"):
+        request = encode_request(method, URL, "op1", [("a", "1"), ("b", ["x", "y"]),
+                                                      ("c", True)])
+        assert decode_fields(request.url, request.headers, request.body) == (
+            "op1", [("a", "1"), ("b", "x"), ("b", "y"), ("c", "true")])
+    upload = encode_request("POST", URL, None, [("content", path), ("name", "n")])
+    assert decode_fields(upload.url, upload.headers, upload.body) == (
+        None, [("content", b"\x00data"), ("name", "n")])
+    assert decode_fields(URL + "?x=1", {}, None) == (None, [("x", "1")])
