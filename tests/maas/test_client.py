@@ -270,11 +270,10 @@ def test_decoding_by_content_type(headers: dict[str, str], body: bytes, expected
         (504, errors.GatewayTimeoutError),
     ],
 )
-def test_error_per_status(status: int, cls: type[errors.MAASAPIError]) -> None:
-    transport = MockTransport(lambda r, a: RawResponse(status, {"Content-Type": "text/plain"},
-                                                       b"server says no"))
-    client = Client.from_release("3.7", url=BASE, api_key=KEY, transport=transport,
-                                 retry=RetryPolicy.never())
+def test_error_per_status(status: int, cls: type[errors.MAASAPIError],
+                          mocked: responses.RequestsMock) -> None:
+    client = Client(BASE, api_key=KEY, cache=False, retry=RetryPolicy.never())
+    mocked.get(API + "tags/", status=status, body="server says no", content_type="text/plain")
     with pytest.raises(cls) as info:
         client.tags.read()
     error = info.value
