@@ -10,30 +10,16 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import os
 import re
 from pathlib import Path
 
+from maas_dyn._files import write_private
 from maas_dyn._paths import user_cache_dir
 
 __all__ = ["DescriptionCache"]
 
 _log = logging.getLogger("maas_dyn.cache")
 _SAFE_KEY = re.compile(r"[^A-Za-z0-9._-]")
-
-
-def _write_private(path: Path, data: bytes) -> None:
-    import tempfile  # only a cache miss writes
-
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
-    try:
-        os.fchmod(fd, 0o600)
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 class DescriptionCache:
@@ -87,8 +73,8 @@ class DescriptionCache:
         path = folder / f"{_SAFE_KEY.sub('_', key)}.json"
         try:
             folder.mkdir(mode=0o700, parents=True, exist_ok=True)
-            _write_private(path, raw)
-            _write_private(folder / "latest", key.encode("ascii", "replace"))
+            write_private(path, raw)
+            write_private(folder / "latest", key.encode("ascii", "replace"))
         except OSError as exc:
             _log.warning("could not write the description cache in %s: %s", folder, exc)
             return None

@@ -338,6 +338,27 @@ class Client:
         return self._perform(spec, found, dict(zip(spec.params, path_args, strict=False)),
                              list(fields))
 
+    def send(self, request: PreparedRequest, handler: str = "") -> Response:
+        """Send a request prepared elsewhere through the funnel.
+
+        For requests that are not an action call: the CLI's login check before any
+        description exists, or the chunked upload to a URL the server returned. The
+        request is signed (unless ``request.unsigned``), retried, hooked, checked for a
+        new description hash and decoded like every other.
+
+        Args:
+            request: e.g. from :func:`maas_dyn.maas.encode.encode_request`.
+            handler: CLI name of the handler, to pick the class of a 404 error.
+
+        Returns:
+            The response.
+
+        Raises:
+            MAASAPIError: The server answered 4xx or 5xx.
+            TransportError: The server could not be reached.
+        """
+        return self._send(request, handler)
+
     def close(self) -> None:
         """Close pooled connections."""
         self._transport.close()
