@@ -13,45 +13,36 @@ that needs only one dialect.
 
 from __future__ import annotations
 
-from importlib import import_module
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from maas_dyn._lazy import lazy_attributes
 from maas_dyn._version import __version__
 
 if TYPE_CHECKING:
-    from maas_dyn import errors, maas
+    from maas_dyn import errors, maas, truenas
     from maas_dyn._shipped import shipped_releases
     from maas_dyn.maas import connect as connect_maas
     from maas_dyn.retry import RetryPolicy
+    from maas_dyn.truenas import connect as connect_truenas
 
 __all__ = [
     "RetryPolicy",
     "__version__",
     "connect_maas",
+    "connect_truenas",
     "errors",
     "maas",
     "shipped_releases",
+    "truenas",
 ]
 
 # Public name -> (module, attribute or "" for the module itself).
-_LAZY = {
+__getattr__, __dir__ = lazy_attributes(__name__, globals(), {
     "errors": ("maas_dyn.errors", ""),
     "maas": ("maas_dyn.maas", ""),
     "connect_maas": ("maas_dyn.maas", "connect"),
     "RetryPolicy": ("maas_dyn.retry", "RetryPolicy"),
     "shipped_releases": ("maas_dyn._shipped", "shipped_releases"),
-}
-
-
-def __getattr__(name: str) -> Any:
-    if name not in _LAZY:
-        raise AttributeError(f"module 'maas_dyn' has no attribute {name!r}")
-    module_name, attribute = _LAZY[name]
-    module = import_module(module_name)
-    value = getattr(module, attribute) if attribute else module
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(__all__))
+    "truenas": ("maas_dyn.truenas", ""),
+    "connect_truenas": ("maas_dyn.truenas", "connect"),
+}, __all__)
