@@ -341,9 +341,14 @@ class WaiterError(MaasDynError):
     Attributes:
         last_state: The last state the object was seen in.
         reason: ``"failure"`` or ``"timeout"``.
+        result: The last result polled (e.g. the machine), if any.
+        elapsed: Seconds waited.
     """
 
-    def __init__(self, message: str, *, last_state: str = "", reason: str = "failure"):
+    def __init__(self, message: str, *, last_state: str = "", reason: str = "failure",
+                 result: Any = None, elapsed: float = 0.0):
         super().__init__(message)
         self.last_state = last_state
         self.reason = reason
+        self.result = result
+        self.elapsed = elapsed

@@ -32,9 +32,12 @@ class WaiterSpec:
         handler: Handler to poll (CLI or Python name), e.g. ``"machine"``.
         action: Its action, e.g. ``"read"``.
         field: Field of the result holding the state, e.g. ``"status_name"``.
-        success: States that end the wait successfully.
+        success: States that end the wait successfully; empty means "any state that is
+            neither transitional nor a failure" (the machine has settled).
         failure: States that end it with :class:`~maas_dyn.errors.WaiterError`.
-        transitional: States that mean "still working" (for progress display only).
+        transitional: States that mean "still working".
+        failure_prefixes: A state starting with one of these is a failure too, so
+            failure states a newer server adds are recognised.
         interval: Seconds between polls.
         timeout: Seconds before giving up.
         description: What the waiter waits for, for messages.
@@ -46,12 +49,16 @@ class WaiterSpec:
     success: frozenset[str]
     failure: frozenset[str] = frozenset()
     transitional: frozenset[str] = frozenset()
+    failure_prefixes: tuple[str, ...] = ()
     interval: float = 5.0
     timeout: float = 1800.0
     description: str = ""
 
 
 _FAILED_ANYWAY = frozenset({"Broken", "Missing"})
+# Every status in which MAAS is still working on a node.
+_BUSY = frozenset({"Commissioning", "Deploying", "Releasing", "Disk erasing", "Testing",
+                   "Entering rescue mode", "Exiting rescue mode"})
 
 # The waiter table. Timeouts follow MAAS's own 30-minute node timeout.
 WAITERS: Mapping[str, WaiterSpec] = {
@@ -96,6 +103,14 @@ WAITERS: Mapping[str, WaiterSpec] = {
         failure=frozenset({"Failed to exit rescue mode"}),
         transitional=frozenset({"Exiting rescue mode", "Rescue mode"}),
         description="rescue mode to be left",
+    ),
+    "machine_settled": WaiterSpec(
+        "machine", "read", "status_name",
+        success=frozenset(),
+        failure=frozenset({"Broken"}),
+        transitional=_BUSY,
+        failure_prefixes=("Failed",),
+        description="the status to settle",
     ),
     "machine_powered_on": WaiterSpec(
         "machine", "query_power_state", "state",
@@ -171,6 +186,8 @@ class Waiter:
         started = self._clock()
         state = ""
         max_polls = int(limit / pause) + 2 if pause > 0 else 10_000
+        result: Any = None
+        elapsed = 0.0
         for polls in range(1, max_polls + 1):
             result = self.client.call(spec.handler, spec.action, *args)
             state = str(result.get(spec.field, "")) if isinstance(result, Mapping) else ""
@@ -179,22 +196,22 @@ class Waiter:
                        elapsed, extra={"target": target, "state": state, "elapsed": elapsed})
             if on_progress is not None:
                 on_progress(Progress(target, state, elapsed, polls, result))
-            if state in spec.success:
-                return result
-            if state in spec.failure:
+            if state in spec.failure or (state and state.startswith(spec.failure_prefixes)):
                 detail = result.get("status_message") if isinstance(result, Mapping) else None
                 raise WaiterError(
                     f"{target}: waiting for {spec.description}, reached {state!r}"
                     + (f" ({detail})" if detail else ""),
-                    last_state=state, reason="failure",
+                    last_state=state, reason="failure", result=result, elapsed=elapsed,
                 )
+            if state in spec.success if spec.success else state not in spec.transitional:
+                return result
             if elapsed + pause > limit:
                 break
             self._sleep(pause)
         raise WaiterError(
             f"{target}: gave up waiting for {spec.description} after {limit:.0f} s; "
             f"last state {state!r}",
-            last_state=state, reason="timeout",
+            last_state=state, reason="timeout", result=result, elapsed=elapsed,
         )
 
 

@@ -92,3 +92,21 @@ def test_every_waiter_has_disjoint_success_and_failure() -> None:
     for name, spec in WAITERS.items():
         assert not spec.success & spec.failure, name
         assert spec.interval > 0 and spec.timeout > spec.interval, name
+
+
+@pytest.mark.parametrize(("states", "outcome"), [
+    (["Deploying", "Deployed"], "Deployed"),
+    (["Releasing", "Disk erasing", "Ready"], "Ready"),
+    (["Testing", "A status from a future release"], "A status from a future release"),
+    (["Commissioning", "Failed to frobnicate"], "failure"),
+    (["Deploying", "Broken"], "failure"),
+])
+def test_settled_waiter(states: list[str], outcome: str) -> None:
+    w, _, _ = waiter("machine_settled", [status(s) for s in states], interval=1)
+    if outcome == "failure":
+        with pytest.raises(WaiterError) as info:
+            w.wait("abc")
+        assert info.value.last_state == states[-1]
+        assert info.value.result == status(states[-1])
+    else:
+        assert w.wait("abc")["status_name"] == outcome
