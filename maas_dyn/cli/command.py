@@ -1,0 +1,116 @@
+"""Running ``maas-dyn PROFILE HANDLER ACTION [PATH-PARAM...] [key=value ...]``.
+
+Parse the options, build the profile's client (from its cached description, no
+network), resolve handler, action, path parameters and fields against that
+description, then send, print, and with ``--wait`` poll until the machine settles.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+from maas_dyn.cli.exits import ExitCode, UsageError
+from maas_dyn.cli.parser import (
+    Options,
+    Target,
+    find_action,
+    find_handler,
+    parse_fields,
+    parse_options,
+    require_path_args,
+)
+from maas_dyn.cli.profiles import ENV_PROFILE
+from maas_dyn.cli.runtime import Runtime
+from maas_dyn.cli.session import open_session
+from maas_dyn.cli.special import perform
+from maas_dyn.maas.client import Client, DescriptionChangedWarning
+from maas_dyn.maas.response import Response
+
+__all__ = ["run"]
+
+
+def _help(name: str, url: str, client: Client, words: tuple[str, ...]) -> str:
+    from maas_dyn.cli import helptext as texts
+
+    if not words:
+        return texts.profile_help(name, url, client.description)
+    handler = find_handler(client.description, words[0])
+    if len(words) == 1:
+        return texts.handler_help(name, handler)
+    return texts.action_help(name, find_action(handler, words[1:]))
+
+
+def _wait(client: Client, target: Target, options: Options, runtime: Runtime
+          ) -> tuple[Response, ExitCode]:
+    from maas_dyn.cli.wait import Progress, wait_until_settled
+
+    handler, system_id = target.handler, target.path_args[0]
+    outcome = wait_until_settled(
+        client, handler, target.path_args,
+        timeout=options.timeout,
+        interval=options.interval,
+        progress=Progress(runtime.stderr, f"{handler.cli_name} {system_id}"),
+    )
+    if outcome.reason == "failure":
+        message = outcome.response.data.get("status_message") or "no status message"
+        runtime.note(f"{handler.cli_name} {system_id} ended in {outcome.status!r}: {message}")
+        return outcome.response, ExitCode.WAIT_FAILED
+    if outcome.reason == "timeout":
+        runtime.note(f"gave up after {outcome.elapsed:.0f}s: {handler.cli_name} {system_id} "
+                     f"is still {outcome.status!r} (raise --timeout to wait longer)")
+        return outcome.response, ExitCode.WAIT_TIMEOUT
+    return outcome.response, ExitCode.OK
+
+
+def run(name: str, argv: list[str], runtime: Runtime) -> int:
+    """Run one profile command.
+
+    Args:
+        name: The profile word (a stored profile, or ``env``).
+        argv: The arguments after it.
+        runtime: Streams, environment, store and transport.
+
+    Returns:
+        The exit code.
+    """
+    options = parse_options(f"maas-dyn {name}", argv)
+    profile = runtime.store.resolve(name, runtime.environ)
+    session = open_session(profile, runtime, insecure=options.insecure)
+    if profile.description is None and profile.name != ENV_PROFILE:
+        session.fetch()  # a profile imported without one; it is saved below
+    client = session.client
+    if options.help:
+        runtime.stdout.write(_help(name, profile.url, client, options.words))
+        return ExitCode.OK
+    if not options.words:
+        raise UsageError(f"missing HANDLER after the profile; `maas-dyn {name} -h` lists them")
+    target = find_action(find_handler(client.description, options.words[0]),
+                         options.words[1:])
+    require_path_args(name, target)
+    fields = parse_fields(target)
+    if options.wait:
+        from maas_dyn.cli.wait import waitable
+
+        if not waitable(target.handler):
+            raise UsageError(f"--wait polls machines and other nodes; {target.handler.cli_name!r}"
+                             " has no system_id to poll")
+    if options.debug:
+        from maas_dyn.cli.debug import DebugPrinter
+
+        key = profile.api_key or ""
+        DebugPrinter(runtime.stderr, signed=bool(key),
+                     secrets=(key, *key.split(":"))).attach(client)
+    with warnings.catch_warnings():
+        # The client refreshes itself on a new API hash; the profile is updated below.
+        warnings.simplefilter("ignore", DescriptionChangedWarning)
+        response = perform(client, target.handler, target.action, target.path_args, fields)
+        code = ExitCode.OK
+        if options.wait:
+            response, code = _wait(client, target, options, runtime)
+    if session.save_new_description(runtime.store):
+        runtime.note(f"profile {name!r} now holds the server's new API description")
+
+    from maas_dyn.cli.output import write_response
+
+    write_response(response, options.output, runtime.stdout)
+    return code

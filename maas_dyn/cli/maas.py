@@ -1,0 +1,151 @@
+"""The ``maas-dyn`` entry point: dispatch to a command, map errors to exit codes.
+
+Grammar (the official ``maas`` CLI's, see ``maas-dyn -h``)::
+
+    maas-dyn login PROFILE URL [KEY]        KEY '-' reads stdin; no KEY: anonymous
+    maas-dyn logout PROFILE
+    maas-dyn list                           names and URLs, never keys
+    maas-dyn refresh [PROFILE...]
+    maas-dyn profiles import [--from PATH] [--force]
+    maas-dyn completion bash|zsh
+    maas-dyn PROFILE HANDLER ACTION [PATH-PARAM...] [key=value ...] [key@=FILE ...]
+    maas-dyn sim ...  /  maas-dyn demo ...  (the simulator and the demo, when installed)
+
+A first word that is not a command is a profile name (``env`` reads ``MAAS_URL`` and
+``MAAS_API_KEY``). Command modules are imported only when their command runs, so a
+command pays only for what it uses.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from maas_dyn.cli.exits import CLIError, ExitCode, UsageError, exit_code_for
+from maas_dyn.cli.runtime import Runtime
+from maas_dyn.errors import MaasDynError
+
+if TYPE_CHECKING:
+    from maas_dyn.maas.transport import Transport
+
+__all__ = ["COMMANDS", "Command", "main"]
+
+
+@dataclass(frozen=True)
+class Command:
+    """A command word and where its implementation lives.
+
+    Attributes:
+        module: Module imported when the command runs.
+        function: Its function: ``f(argv, runtime) -> int``, or ``f(argv) -> int`` for
+            an external command.
+        usage: Its synopsis for ``maas-dyn -h``.
+        summary: One line for ``maas-dyn -h``.
+        hidden: Left out of help and completion.
+        external: Implemented outside the CLI package (called as ``f(argv)``).
+    """
+
+    module: str
+    function: str
+    usage: str = ""
+    summary: str = ""
+    hidden: bool = False
+    external: bool = False
+
+
+COMMANDS: dict[str, Command] = {
+    "login": Command("maas_dyn.cli.meta", "login", "login PROFILE URL [KEY]",
+                     "Check the key, then store the region's URL, key and API as PROFILE."),
+    "logout": Command("maas_dyn.cli.meta", "logout", "logout PROFILE", "Forget a profile."),
+    "list": Command("maas_dyn.cli.meta", "list_command", "list",
+                    "Stored profiles and their URLs."),
+    "refresh": Command("maas_dyn.cli.meta", "refresh", "refresh [PROFILE...]",
+                       "Fetch the API descriptions again."),
+    "profiles": Command("maas_dyn.cli.meta", "profiles_command", "profiles import [--from PATH]",
+                        "Copy the official CLI's profiles (~/.maascli.db)."),
+    "completion": Command("maas_dyn.cli.completion", "completion_command",
+                          "completion bash|zsh", "Print a shell completion script."),
+    "__complete": Command("maas_dyn.cli.completion", "complete_command", hidden=True),
+    "sim": Command("maas_dyn.sim.maas.cli", "main", "sim ...",
+                   "Run the embedded MAAS simulator.", external=True),
+    "demo": Command("maas_dyn.demo", "main", "demo ...",
+                    "A guided tour against the simulator.", external=True),
+}
+
+
+def _load(name: str, command: Command) -> Callable[..., int]:
+    try:
+        module = importlib.import_module(command.module)
+    except ModuleNotFoundError as exc:
+        # Only "this command is not installed"; a missing dependency inside it is a bug
+        # to see in full.
+        if exc.name is None or not command.module.startswith(exc.name):
+            raise
+        raise UsageError(f"the {name!r} command is not available in this installation "
+                         f"({command.module} is missing)") from exc
+    function: Callable[..., int] = getattr(module, command.function)
+    return function
+
+
+def _top_help(runtime: Runtime) -> str:
+    from maas_dyn.cli.helptext import top_help
+
+    visible = [(c.usage, c.summary) for c in COMMANDS.values() if not c.hidden]
+    return top_help(visible, runtime.store.names())
+
+
+def _dispatch(argv: list[str], runtime: Runtime) -> int:
+    if not argv or argv[0] in ("-h", "--help"):
+        runtime.stdout.write(_top_help(runtime))
+        return ExitCode.OK if argv else ExitCode.USAGE
+    if argv[0] == "--version":
+        from maas_dyn._version import __version__
+
+        print(f"maas-dyn {__version__}", file=runtime.stdout)
+        return ExitCode.OK
+    word, rest = argv[0], argv[1:]
+    if word.startswith("-"):
+        raise UsageError(f"options go after the profile: maas-dyn PROFILE HANDLER ACTION "
+                         f"... {word}")
+    command = COMMANDS.get(word)
+    if command is None:
+        from maas_dyn.cli.command import run
+
+        return run(word, rest, runtime)
+    function = _load(word, command)
+    result: Any = function(rest) if command.external else function(rest, runtime)
+    return int(result or 0)
+
+
+def main(argv: list[str] | None = None, *, transport: Transport | None = None) -> int:
+    """Run ``maas-dyn``.
+
+    Args:
+        argv: The arguments (``sys.argv[1:]`` when ``None``).
+        transport: Send requests through this instead of ``requests`` (tests).
+
+    Returns:
+        The exit code (see :data:`maas_dyn.cli.exits.EXIT_CODES`).
+    """
+    runtime = Runtime.from_process(transport)
+    try:
+        with runtime.library_messages():
+            return _dispatch(sys.argv[1:] if argv is None else list(argv), runtime)
+    except (CLIError, MaasDynError) as exc:
+        runtime.note(f"error: {exc}")
+        return exit_code_for(exc)
+    except KeyboardInterrupt:
+        runtime.note("interrupted")
+        return ExitCode.INTERRUPTED
+    except SystemExit as exc:  # argparse's -h, or an external command's own exit
+        if isinstance(exc.code, str):
+            runtime.note(exc.code)
+            return ExitCode.FAILURE
+        return exc.code or ExitCode.OK
+
+
+if __name__ == "__main__":  # pragma: no cover - run by the subprocess tests
+    raise SystemExit(main())

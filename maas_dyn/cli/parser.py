@@ -1,0 +1,345 @@
+"""Command-line parsing, built lazily for the one command being run.
+
+The official CLI builds an argparse tree of every handler and action of every profile
+on each run. Here a profile command builds a single small parser of the options in
+:data:`OPTIONS` (positional words are collected as they come), and the words are then
+resolved against the profile's description: handler, action, path parameters, and
+``key=value`` / ``key@=FILE`` fields. Path parameters go after the action, as in the
+official CLI (``vlan read 5 0``); between handler and action (``vlan 5 0 read``) is
+accepted too when the word after them is an action and the word after the handler is
+not.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from itertools import takewhile
+from pathlib import Path
+from typing import Any, NoReturn
+
+from maas_dyn._dynamic import closest
+from maas_dyn.cli.exits import UsageError, unknown
+from maas_dyn.maas.describe import ActionSpec, Description, HandlerSpec
+from maas_dyn.maas.docparse import parse_action_doc
+
+__all__ = [
+    "BARE_WORD_FIELDS",
+    "FORMATS",
+    "OPTIONS",
+    "Option",
+    "Options",
+    "Target",
+    "documented_params",
+    "find_action",
+    "find_handler",
+    "new_parser",
+    "parse_fields",
+    "parse_options",
+    "require_path_args",
+    "usage_line",
+]
+
+FORMATS = ("json", "yaml", "table")
+DEFAULT_TIMEOUT = 2400.0  # a little over the region's own 30-minute give-up, so its verdict wins
+DEFAULT_INTERVAL = 5.0
+
+# (handler, action) -> the field a word without "=" is sent as, as the official CLI does
+# for `sshkeys import lp:user` (keysource=lp:user).
+BARE_WORD_FIELDS: dict[tuple[str, str], str] = {("sshkeys", "import"): "keysource"}
+
+# The official CLI splits a field at its first "=" or "@=".
+_FIELD_SPLIT = re.compile(r"(=|@=)")
+_LOOKS_LIKE_FIELD = re.compile(r"[^=@\s]+@?=")
+
+
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not value >= 0:  # also rejects nan
+        raise argparse.ArgumentTypeError(f"expected a number of seconds >= 0, got {text!r}")
+    return value
+
+
+@dataclass(frozen=True)
+class Option:
+    """One option of profile commands.
+
+    Attributes:
+        flags: Its spellings.
+        dest: Attribute name in :class:`Options`.
+        help: One-line help.
+        metavar: Name of its value; ``None`` for a flag without value.
+        convert: Converts the value.
+        choices: Allowed values.
+        default: Value when not given.
+    """
+
+    flags: tuple[str, ...]
+    dest: str
+    help: str
+    metavar: str | None = None
+    convert: Callable[[str], Any] = str
+    choices: tuple[str, ...] | None = None
+    default: Any = None
+
+
+OPTIONS: tuple[Option, ...] = (
+    Option(("-o", "--output"), "output",
+           "Print JSON answers as json (pretty), yaml or table; default: as sent "
+           "(pretty on a terminal).", "FORMAT", choices=FORMATS),
+    Option(("-d", "--debug"), "debug",
+           "Print each request and response to stderr, secrets redacted."),
+    Option(("-k", "--insecure"), "insecure", "Do not verify the server's TLS certificate."),
+    Option(("--wait",), "wait",
+           "After the action, poll the machine until its status settles (deploy, "
+           "commission, release, test, rescue-mode, exit-rescue-mode, abort...)."),
+    Option(("--timeout",), "timeout", f"With --wait: give up after SECONDS "
+           f"(default {DEFAULT_TIMEOUT:.0f}).", "SECONDS", _seconds, default=DEFAULT_TIMEOUT),
+    Option(("--interval",), "interval", f"With --wait: poll every SECONDS "
+           f"(default {DEFAULT_INTERVAL:.0f}).", "SECONDS", _seconds, default=DEFAULT_INTERVAL),
+    Option(("-h", "--help"), "help", "Show help for the profile, handler or action given."),
+)
+
+
+class _Parser(argparse.ArgumentParser):
+    """An argparse parser whose errors are :class:`UsageError` with suggestions."""
+
+    def error(self, message: str) -> NoReturn:
+        words = message.partition("unrecognized arguments:")[2].split()
+        flags = [flag for action in self._actions for flag in action.option_strings]
+        hint = closest(words[0], flags) if words else []
+        suffix = f"; did you mean {', '.join(hint)}?" if hint else ""
+        raise UsageError(f"{message}{suffix} (see `{self.prog} -h`)")
+
+
+def new_parser(prog: str, description: str = "", usage: str | None = None, *,
+               add_help: bool = True) -> argparse.ArgumentParser:
+    """Create a parser whose errors become one-line usage errors (exit code 2).
+
+    Args:
+        prog: Program name shown in messages, e.g. ``"maas-dyn login"``.
+        description: Help text.
+        usage: Usage line, if argparse's own is not right.
+        add_help: Whether argparse handles ``-h`` itself.
+
+    Returns:
+        The parser (abbreviated options are not accepted).
+    """
+    return _Parser(prog=prog, description=description, usage=usage, allow_abbrev=False,
+                   add_help=add_help)
+
+
+@dataclass(frozen=True)
+class Options:
+    """The parsed command line of a profile command.
+
+    Attributes:
+        words: Positional words after the profile, in order.
+        output: ``json``, ``yaml``, ``table`` or ``None`` (as sent).
+        debug: ``--debug`` given.
+        insecure: ``--insecure`` given.
+        wait: ``--wait`` given.
+        timeout: ``--timeout`` seconds.
+        interval: ``--interval`` seconds.
+        help: ``-h`` given.
+    """
+
+    words: tuple[str, ...]
+    output: str | None
+    debug: bool
+    insecure: bool
+    wait: bool
+    timeout: float
+    interval: float
+    help: bool
+
+
+def parse_options(prog: str, argv: Sequence[str]) -> Options:
+    """Parse the options of a profile command; options may come anywhere.
+
+    Args:
+        prog: e.g. ``"maas-dyn admin"``.
+        argv: The arguments after the profile name.
+
+    Returns:
+        The options and the positional words.
+
+    Raises:
+        UsageError: An unknown option or a bad option value.
+    """
+    usage = f"{prog} HANDLER ACTION [PATH-PARAM...] [key=value ...] [key@=FILE ...] [options]"
+    parser = new_parser(prog, usage=usage, add_help=False)  # help is generated per level
+    for option in OPTIONS:
+        if option.metavar is None:
+            parser.add_argument(*option.flags, dest=option.dest, action="store_true",
+                                help=option.help)
+        else:
+            parser.add_argument(*option.flags, dest=option.dest, type=option.convert,
+                                choices=option.choices, default=option.default,
+                                metavar=option.metavar, help=option.help)
+    parser.add_argument("words", nargs="*")
+    parsed = parser.parse_intermixed_args(list(argv))
+    values = {name: getattr(parsed, name) for name in Options.__dataclass_fields__}
+    values["words"] = tuple(parsed.words)
+    return Options(**values)
+
+
+def find_handler(description: Description, word: str) -> HandlerSpec:
+    """Find a handler by its CLI, Python or resource name.
+
+    Args:
+        description: The profile's description.
+        word: What the user typed.
+
+    Returns:
+        The handler.
+
+    Raises:
+        UsageError: No such handler (with the closest names).
+    """
+    found = description.handler(word)
+    if found is None:
+        names = [h.cli_name for h in description.handlers.values()]
+        raise unknown("handler", word, names, "`maas-dyn PROFILE -h` lists them")
+    return found
+
+
+@dataclass(frozen=True)
+class Target:
+    """What a profile command addresses.
+
+    Attributes:
+        handler: The handler.
+        action: The action.
+        path_args: Path parameters given (maybe fewer than needed: see
+            :func:`require_path_args`).
+        rest: The remaining words: fields.
+    """
+
+    handler: HandlerSpec
+    action: ActionSpec
+    path_args: tuple[str, ...]
+    rest: tuple[str, ...]
+
+
+def _is_field(word: str) -> bool:
+    return _LOOKS_LIKE_FIELD.match(word) is not None
+
+
+def find_action(handler: HandlerSpec, words: Sequence[str]) -> Target:
+    """Find the action and the path parameters among the words after the handler.
+
+    Args:
+        handler: The handler.
+        words: The words after it.
+
+    Returns:
+        The target.
+
+    Raises:
+        UsageError: No action given, or no such action (with the closest names).
+    """
+    names = [a.cli_name for a in handler.actions.values()]
+    if not words:
+        raise UsageError(f"missing ACTION after {handler.cli_name!r}; its actions: "
+                         f"{', '.join(names)}")
+    count = len(handler.params)
+    action = handler.action(words[0])
+    if action is not None:
+        path = tuple(takewhile(lambda w: not _is_field(w), words[1:count + 1]))
+        return Target(handler, action, path, tuple(words[1 + len(path):]))
+    later = handler.action(words[count]) if 0 < count < len(words) else None
+    if later is not None and not any(_is_field(w) for w in words[:count]):
+        return Target(handler, later, tuple(words[:count]), tuple(words[count + 1:]))
+    culprit = words[0]
+    if 0 < count < len(words) and not closest(culprit, names) and closest(words[count], names):
+        culprit = words[count]  # path parameters first, then a mistyped action
+    raise unknown("action", culprit, names, f"handler {handler.cli_name!r}")
+
+
+def usage_line(profile: str, target: Target) -> str:
+    """Return the usage line of an action, e.g. ``maas-dyn admin vlan read FABRIC_ID VID``."""
+    params = " ".join(p.upper() for p in target.handler.params)
+    return " ".join(part for part in (
+        "maas-dyn", profile, target.handler.cli_name, target.action.cli_name, params,
+        "[key=value ...] [key@=FILE ...]") if part)
+
+
+def require_path_args(profile: str, target: Target) -> None:
+    """Check that every path parameter was given.
+
+    Args:
+        profile: The profile word, for the usage line.
+        target: The resolved target.
+
+    Raises:
+        UsageError: Some are missing.
+    """
+    missing = target.handler.params[len(target.path_args):]
+    if missing:
+        raise UsageError(
+            f"missing path parameter {' '.join(m.upper() for m in missing)} for "
+            f"{target.handler.cli_name} {target.action.cli_name}; usage: "
+            f"{usage_line(profile, target)}"
+        )
+
+
+def documented_params(handler: HandlerSpec, action: ActionSpec) -> list[str]:
+    """Return the parameter names an action's doc documents (path parameters excluded)."""
+    return [
+        name for name, param in parse_action_doc(action.doc).params.items()
+        if name not in handler.params and "{" not in name and (param.text or param.type_text)
+    ]
+
+
+def _readable(path: Path) -> str:
+    if not path.exists():
+        return "no such file"
+    if not path.is_file():
+        return "not a regular file"
+    return "" if os.access(path, os.R_OK) else "permission denied"
+
+
+def parse_fields(target: Target) -> list[tuple[str, str | Path]]:
+    """Turn the field words into ``(name, value)`` pairs in command-line order.
+
+    ``key=value`` gives text; ``key@=FILE`` gives the file's path (sent as a file part,
+    or as its content in a GET); a bare word is the value of the action's bare-word
+    field if it has one (``sshkeys import lp:user`` -> ``keysource=lp:user``).
+
+    Args:
+        target: The resolved target.
+
+    Returns:
+        The fields.
+
+    Raises:
+        UsageError: A malformed word, or a file that cannot be read.
+    """
+    bare = BARE_WORD_FIELDS.get((target.handler.cli_name, target.action.cli_name))
+    fields: list[tuple[str, str | Path]] = []
+    for word in target.rest:
+        parts = _FIELD_SPLIT.split(word, maxsplit=1)
+        if len(parts) != 3 or not parts[0]:
+            if bare is not None:
+                fields.append((bare, word))
+                continue
+            hint = closest(word, documented_params(target.handler, target.action))
+            suggestion = f"; did you mean {', '.join(h + '=VALUE' for h in hint)}?" if hint else ""
+            raise UsageError(f"{word!r} is not a key=value or key@=FILE pair{suggestion}")
+        name, separator, value = parts
+        if separator == "=":
+            fields.append((name, value))
+            continue
+        path = Path(value).expanduser()
+        problem = _readable(path)
+        if problem:
+            raise UsageError(f"cannot read {value!r} given as {name}@=FILE: {problem}")
+        fields.append((name, path))
+    return fields

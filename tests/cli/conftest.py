@@ -1,0 +1,180 @@
+"""Fixtures for the maas-dyn CLI tests: a stored 3.7 profile, a recording transport,
+in-process runs, and a real HTTP server on 127.0.0.1 for subprocess runs."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import sys
+import threading
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from email.parser import BytesParser
+from email.policy import HTTP
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from maas_dyn.cli.maas import main
+from maas_dyn.cli.profiles import Profile, ProfileStore
+from maas_dyn.maas import MockTransport, RawResponse
+from maas_dyn.maas.encode import PreparedRequest
+
+ROOT = Path(__file__).resolve().parents[2]
+API = "http://127.0.0.1:5240/MAAS/api/2.0"
+KEY = "consumerKEY123:tokenKEY456789:secretSECRET0123456789"
+JSON_HEADERS = {"Content-Type": "application/json"}
+
+Reply = RawResponse | Callable[[PreparedRequest], RawResponse]
+
+
+def json_reply(data: Any, status: int = 200, headers: dict[str, str] | None = None
+               ) -> RawResponse:
+    return RawResponse(status, {**JSON_HEADERS, **(headers or {})}, json.dumps(data).encode())
+
+
+def text_reply(status: int, text: str) -> RawResponse:
+    return RawResponse(status, {"Content-Type": "text/plain"}, text.encode())
+
+
+class Recorder(MockTransport):
+    """A MockTransport answering from a queue of replies (then a default)."""
+
+    def __init__(self, default: Reply | None = None) -> None:
+        super().__init__(self._answer)
+        self.queue: list[Reply] = []
+        self.default: Reply = default or json_reply({})
+
+    def _answer(self, request: PreparedRequest, authorization: str | None) -> RawResponse:
+        reply = self.queue.pop(0) if self.queue else self.default
+        return reply(request) if callable(reply) else reply
+
+    @property
+    def last(self) -> PreparedRequest:
+        return self.requests[-1][0]
+
+
+@dataclass
+class Result:
+    code: int
+    out: str
+    err: str
+    transport: Recorder = field(repr=False, default_factory=Recorder)
+
+
+@pytest.fixture
+def store(doc37: Any) -> ProfileStore:
+    profiles = ProfileStore()
+    profiles.save(Profile("admin", API + "/", KEY, doc37))
+    return profiles
+
+
+@pytest.fixture
+def cli(store: ProfileStore, capsys: pytest.CaptureFixture[str]) -> Callable[..., Result]:
+    """Run main() in-process; returns code, stdout, stderr and the transport used."""
+
+    def run(*argv: str, transport: Recorder | None = None) -> Result:
+        used = transport or Recorder()
+        code = main(list(argv), transport=used)
+        captured = capsys.readouterr()
+        return Result(code, captured.out, captured.err, used)
+
+    return run
+
+
+def multipart(request: PreparedRequest) -> list[tuple[str, str | None, bytes]]:
+    """(name, filename, content) of each part of a multipart body, in order."""
+    assert request.body is not None
+    head = f"Content-Type: {request.headers['Content-Type']}\r\n\r\n".encode()
+    message = BytesParser(policy=HTTP).parsebytes(head + request.body)
+    return [
+        (part.get_param("name", header="content-disposition"), part.get_filename(),
+         part.get_payload(decode=True))
+        for part in message.iter_parts()
+    ]
+
+
+class FakeTTY(io.StringIO):
+    """A text stream that says it is a terminal, with a bytes buffer beside it."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.buffer = io.BytesIO()
+
+    def isatty(self) -> bool:
+        return True
+
+
+# -- a real HTTP server on 127.0.0.1, for subprocess runs ----------------------------------
+
+
+@dataclass
+class Served:
+    method: str
+    path: str
+    headers: dict[str, str]
+    body: bytes
+
+
+@dataclass
+class LocalServer:
+    url: str
+    routes: dict[str, Callable[[Served], tuple[int, dict[str, str], bytes]]]
+    seen: list[Served]
+
+
+@pytest.fixture
+def local_server(doc37: Any) -> Iterator[LocalServer]:
+    """A tiny region on 127.0.0.1: describe, whoami, and anything else from `routes`."""
+    described = json.dumps(doc37).encode()
+    api_hash = {"X-MAAS-API-Hash": doc37["hash"]}
+    routes: dict[str, Callable[[Served], tuple[int, dict[str, str], bytes]]] = {
+        "/MAAS/api/2.0/describe/": lambda r: (200, {**JSON_HEADERS, **api_hash}, described),
+        "/MAAS/api/2.0/users/": lambda r: (200, {**JSON_HEADERS, **api_hash},
+                                           b'{"username": "admin", "is_superuser": true}'),
+    }
+    seen: list[Served] = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def _reply(self) -> None:
+            length = int(self.headers.get("Content-Length") or 0)
+            served = Served(self.command, self.path, dict(self.headers),
+                            self.rfile.read(length) if length else b"")
+            seen.append(served)
+            route = routes.get(self.path.split("?")[0])
+            status, headers, body = route(served) if route else (404, {}, b"no such path")
+            self.send_response(status)
+            for name, value in headers.items():
+                self.send_header(name, value)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        do_GET = do_POST = do_PUT = do_DELETE = _reply  # noqa: N815 - http.server's names
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield LocalServer(f"http://127.0.0.1:{server.server_address[1]}/MAAS/", routes, seen)
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)
+
+
+def run_subprocess(*argv: str, stdin: str = "", env: dict[str, str] | None = None
+                   ) -> tuple[int, str, str]:
+    import subprocess
+
+    environment = {**os.environ, "PYTHONPATH": str(ROOT), **(env or {})}
+    done = subprocess.run([sys.executable, "-m", "maas_dyn.cli.maas", *argv], input=stdin,
+                          capture_output=True, text=True, env=environment, cwd=ROOT,
+                          timeout=60, check=False)
+    return done.returncode, done.stdout, done.stderr
