@@ -35,6 +35,7 @@ __all__ = [
     "InvalidParametersError",
     "InvalidURLError",
     "JobFailed",
+    "JobValidationFailed",
     "MAASAPIError",
     "MaasDynError",
     "MachineNotFoundError",
@@ -330,6 +331,10 @@ class JobFailed(CallError):
         super().__init__(message, **kwargs)
         self.job_id = job_id
         self.state = state
+
+
+class JobValidationFailed(JobFailed, ValidationError):
+    """A TrueNAS job ended FAILED because its parameters were invalid (``errors`` lists them)."""
 
 
 # --- waiting ----------------------------------------------------------------------------
