@@ -1,0 +1,175 @@
+"""TrueNAS client benchmarks: each figure is a ratio against a baseline measured in this run.
+
+Run: python benchmarks/bench_truenas.py [--quick]
+
+Prints, against the TrueNAS simulator (25.10) on 127.0.0.1, run in its own process as a
+real server would be (in this process its threads would compete for our GIL):
+- core.ping calls/s through the client / a raw websocket-client loop doing the same
+  JSON-RPC call on its own socket                                      target >= 0.8
+- pipelined core.ping calls/s from 8 threads on one client connection, and its ratio
+  to the single-thread client rate
+- time to build a client from the 25.10 get_methods document (offline), and the same
+  with every signature and docstring rendered
+"""
+
+from __future__ import annotations
+
+import inspect
+import itertools
+import json
+import re
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import websocket
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from maas_dyn._shipped import load_shipped
+from maas_dyn.truenas import Client, connect
+
+QUICK = "--quick" in sys.argv
+CALLS = 500 if QUICK else 3000
+ROUNDS = 3 if QUICK else 7
+THREADS = 8
+
+
+@dataclass
+class Server:
+    url: str
+    username: str
+    password: str
+
+
+@contextmanager
+def simulator() -> Iterator[Server]:
+    """Run `truenas-dyn sim` in a child process and read its banner."""
+    command = [sys.executable, "-c", "import sys; from maas_dyn.sim.truenas.cli import main; "
+               "sys.exit(main(sys.argv[1:]))", "--version", "25.10", "--speed", "50"]
+    child = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                             text=True, cwd=Path(__file__).resolve().parents[1])
+    try:
+        banner = ""
+        assert child.stdout is not None
+        while "password:" not in banner:
+            line = child.stdout.readline()
+            if not line:
+                raise RuntimeError("the simulator did not start")
+            banner += line
+        url = re.search(r"url:\s+(\S+)", banner)
+        login = re.search(r"password:\s+(\S+) / (\S+)", banner)
+        assert url and login
+        yield Server(url[1], login[1], login[2])
+    finally:
+        child.terminate()
+        child.wait(10)
+
+
+def raw_loop(url: str, username: str, password: str) -> Callable[[int], float]:
+    """A websocket-client socket doing JSON-RPC by hand: the floor to compare with."""
+    ws = websocket.create_connection(url, enable_multithread=True)
+    ids = itertools.count(1)
+    ws.send(json.dumps({"jsonrpc": "2.0", "id": next(ids), "method": "auth.login_ex",
+                        "params": [{"mechanism": "PASSWORD_PLAIN", "username": username,
+                                    "password": password}]}))
+    assert json.loads(ws.recv())["result"]["response_type"] == "SUCCESS"
+
+    def run(calls: int) -> float:
+        start = time.perf_counter()
+        for _ in range(calls):
+            ws.send(json.dumps({"jsonrpc": "2.0", "id": next(ids), "method": "core.ping",
+                                "params": []}))
+            assert json.loads(ws.recv())["result"] == "pong"
+        return calls / (time.perf_counter() - start)
+
+    run.close = ws.close  # type: ignore[attr-defined]
+    return run
+
+
+def client_loop(client: Client) -> Callable[[int], float]:
+    def run(calls: int) -> float:
+        ping = client.core.ping
+        start = time.perf_counter()
+        for _ in range(calls):
+            ping()
+        return calls / (time.perf_counter() - start)
+
+    return run
+
+
+def pipelined(client: Client, calls: int) -> float:
+    per_thread = calls // THREADS
+    barrier = threading.Barrier(THREADS + 1)
+
+    def worker() -> None:
+        ping = client.core.ping
+        barrier.wait()
+        for _ in range(per_thread):
+            ping()
+
+    threads = [threading.Thread(target=worker) for _ in range(THREADS)]
+    for thread in threads:
+        thread.start()
+    barrier.wait()
+    start = time.perf_counter()
+    for thread in threads:
+        thread.join()
+    return per_thread * THREADS / (time.perf_counter() - start)
+
+
+def build_times(document: dict[str, object]) -> tuple[float, float]:
+    samples, full = [], []
+    for _ in range(ROUNDS):
+        start = time.perf_counter()
+        client = Client.from_methods(document)
+        samples.append(time.perf_counter() - start)
+        start = time.perf_counter()
+        assert client.methods is not None
+        for name in client.methods:
+            target = client[name]
+            inspect.signature(target)
+            inspect.getdoc(target)
+        full.append(time.perf_counter() - start + samples[-1])
+    return statistics.median(samples), statistics.median(full)
+
+
+def main() -> int:
+    document = load_shipped("truenas", "25.10")
+    build, rendered = build_times(document)
+    with simulator() as sim:
+        client = connect(sim.url, username=sim.username, password=sim.password, cache=False)
+        raw = raw_loop(sim.url, sim.username, sim.password)
+        mine = client_loop(client)
+        raw(200)
+        mine(200)
+        raw_rates, client_rates = [], []
+        for _ in range(ROUNDS):  # interleaved, so machine noise hits both alike
+            raw_rates.append(raw(CALLS))
+            client_rates.append(mine(CALLS))
+        threaded = statistics.median(pipelined(client, CALLS) for _ in range(ROUNDS))
+        raw.close()  # type: ignore[attr-defined]
+        client.close()
+    raw_rate, client_rate = statistics.median(raw_rates), statistics.median(client_rates)
+    # Each round's two loops ran back to back: their ratio is the least noisy figure.
+    ratio = statistics.median(c / r for r, c in zip(raw_rates, client_rates, strict=True))
+    print(f"core.ping, raw websocket-client loop : {raw_rate:8.0f} calls/s")
+    print(f"core.ping, through the client        : {client_rate:8.0f} calls/s"
+          f"   ratio {ratio:.2f} (median of {ROUNDS} interleaved rounds; target >= 0.80) "
+          f"{'OK' if ratio >= 0.8 else 'MISSED'}")
+    print(f"core.ping, {THREADS} threads on one client   : {threaded:8.0f} calls/s"
+          f"   ratio to one thread {threaded / client_rate:.2f}")
+    print(f"build client from 25.10 document      : {build * 1000:8.1f} ms "
+          f"({len(document)} methods)")
+    print(f"  ... with every signature + docstring: {rendered * 1000:8.1f} ms")
+    return 0 if ratio >= 0.8 else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

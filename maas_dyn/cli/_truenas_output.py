@@ -1,0 +1,101 @@
+"""``truenas-dyn`` output: results as JSON or a table, a job progress bar, exit codes."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping
+from datetime import date, datetime
+from enum import IntEnum
+from typing import Any, TextIO
+
+__all__ = ["EXIT_CODES", "FORMATS", "ExitCode", "ProgressBar", "render"]
+
+
+class ExitCode(IntEnum):
+    """How ``truenas-dyn`` ended."""
+
+    OK = 0
+    FAILURE = 1
+    USAGE = 2
+    INTERRUPTED = 130
+
+
+EXIT_CODES: tuple[tuple[ExitCode, str], ...] = (
+    (ExitCode.OK, "success"),
+    (ExitCode.FAILURE, "the server answered an error, a job failed, or the server could not "
+                       "be reached or refused the credentials"),
+    (ExitCode.USAGE, "usage error: unknown profile, method or option, or parameters that do "
+                     "not match the method's schema"),
+    (ExitCode.INTERRUPTED, "interrupted (Ctrl-C)"),
+)
+
+
+def _plain(value: object) -> object:
+    # ejson values the server sends back (datetimes, sets) as JSON text can show them.
+    if isinstance(value, (datetime, date)):
+        return value.isoformat()
+    if isinstance(value, (set, frozenset)):
+        return sorted(value, key=str)
+    raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
+
+
+def _json(data: Any, pretty: bool) -> str:
+    return json.dumps(data, indent=2 if pretty else None, default=_plain,
+                      ensure_ascii=False) + "\n"
+
+
+def _table(data: Any, pretty: bool) -> str:
+    from maas_dyn.cli.table import render as table  # only `-o table` pays for it
+
+    return table(json.loads(json.dumps(data, default=_plain)))
+
+
+FORMATS: Mapping[str, Callable[[Any, bool], str]] = {"json": _json, "table": _table}
+
+
+def render(data: Any, output: str, pretty: bool) -> str:
+    """Render a result.
+
+    Args:
+        data: The result.
+        output: A key of :data:`FORMATS`.
+        pretty: Indent JSON (on a terminal).
+
+    Returns:
+        The text, ending with a newline.
+    """
+    return FORMATS[output](data, pretty)
+
+
+class ProgressBar:
+    """A one-line job progress bar on a terminal (nothing otherwise).
+
+    Args:
+        stream: Where to draw (stderr).
+        width: Characters of the bar itself.
+    """
+
+    def __init__(self, stream: TextIO, width: int = 30):
+        self._stream = stream
+        self._width = width
+        self._shown = False
+        self.enabled = stream.isatty()
+
+    def update(self, progress: Mapping[str, Any]) -> None:
+        """Draw the bar for a job's progress object."""
+        if not self.enabled:
+            return
+        percent = progress.get("percent")
+        percent = float(percent) if isinstance(percent, (int, float)) else 0.0
+        filled = int(self._width * max(0.0, min(percent, 100.0)) / 100)
+        text = str(progress.get("description") or "")[:40]
+        bar = "#" * filled + "-" * (self._width - filled)
+        self._stream.write(f"\r[{bar}] {percent:5.1f}% {text:<40}")
+        self._stream.flush()
+        self._shown = True
+
+    def finish(self) -> None:
+        """End the bar's line."""
+        if self._shown:
+            self._stream.write("\n")
+            self._stream.flush()

@@ -1,0 +1,646 @@
+"""The TrueNAS client: connect, log in, build namespaces from ``core.get_methods``, call.
+
+Every call goes through one funnel, :meth:`Client._call`: validate -> connect (and log
+in again after a drop) -> send -> decode -> raise. Hooks (``before-call``,
+``after-call``) and logging live there. A connection that dropped is replaced on the
+next call; calls that were in flight on it fail with
+:class:`~maas_dyn.errors.ConnectionClosed` and are never re-sent.
+"""
+
+from __future__ import annotations
+
+import copy
+import logging
+import threading
+import time
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any, Literal
+
+import requests
+
+from maas_dyn._cache import DescriptionCache
+from maas_dyn._dynamic import Operation, bind_arguments, unknown_name
+from maas_dyn._hooks import Hooks
+from maas_dyn._shipped import load_shipped
+from maas_dyn._warn import warn_user
+from maas_dyn.errors import (
+    ConfigurationError,
+    ConnectionClosed,
+    InvalidParametersError,
+    TrueNASAPIError,
+    UnknownMethodError,
+)
+from maas_dyn.truenas.discovery import Discovery, MethodsCache, fetch_methods, server_version
+from maas_dyn.truenas.endpoint import Endpoint, parse_endpoint
+from maas_dyn.truenas.events import EventHub, EventStream, Subscription
+from maas_dyn.truenas.files import FileSource, FileTarget, download, upload
+from maas_dyn.truenas.jobs import JOBS_COLLECTION, Job, JobTracker, ProgressCallback
+from maas_dyn.truenas.jsonrpc import Framing, JSONRPCFraming, LegacyFraming
+from maas_dyn.truenas.login import Credentials, OTPSource, check_api_key_transport, login
+from maas_dyn.truenas.messages import Event
+from maas_dyn.truenas.methods import Methods, MethodSpec, Tree, build_tree
+from maas_dyn.truenas.schema import validate_params
+from maas_dyn.truenas.transport import CallLimits, Connection, HandshakeRejected, Link, open_link
+
+__all__ = ["Client", "MethodsChangedWarning", "Opener", "connect"]
+
+_log = logging.getLogger("maas_dyn.truenas")
+
+Opener = Callable[[str, "bool | str", float], Link]
+ProtocolChoice = Literal["auto", "jsonrpc", "legacy"]
+
+DEFAULT_CALL_TIMEOUT = 60.0
+TOKEN_TTL = 300  # seconds a file-transfer token lives
+_UNSET: Any = object()
+
+
+class MethodsChangedWarning(UserWarning):
+    """The server's version changed across a reconnect; the methods were reloaded."""
+
+
+def _default_opener(url: str, verify: bool | str, timeout: float) -> Link:
+    return open_link(url, verify=verify, timeout=timeout)
+
+
+_FRAMINGS: Mapping[str, Callable[[], Framing]] = {
+    "jsonrpc": JSONRPCFraming,
+    "legacy": LegacyFraming,
+}
+
+
+class Client:
+    """A live TrueNAS client whose namespaces come from the server's ``core.get_methods``.
+
+    Connecting logs in, fetches the method document (or reuses the cached copy for this
+    server version) and exposes it as nested namespaces with real signatures and
+    docstrings::
+
+        nas = Client("wss://nas/api/current", username="admin", api_key="1-...")
+        nas.pool.dataset.query([["name", "^", "tank"]], {"order_by": ["name"]})
+        nas.call("pool.dataset.query", [["name", "^", "tank"]])   # by name, like midclt
+        job = nas.pool.create({...}); job.wait(on_progress=print)
+        help(nas.pool.dataset.query)
+
+    Args:
+        url: ``wss://HOST/api/current`` (the default for a bare host name), a pinned
+            ``/api/vXX.YY.Z``, or the legacy ``/websocket``.
+        username: User to log in as.
+        password: Password login.
+        api_key: API key login (with ``username``; without it the legacy
+            ``auth.login_with_api_key`` is used).
+        token: Token login (``auth.generate_token``).
+        otp: One-time password for two-factor logins, or a callable returning one.
+        methods: A ``core.get_methods`` document to use instead of fetching one; the
+            client is then built without any network I/O and connects on first call.
+        verify: TLS verification: ``True`` (default), ``False``, or a CA bundle path.
+        connect_timeout: Seconds to connect and finish the handshake.
+        call_timeout: Default seconds to wait for each reply (``None``: no limit).
+        validate: Check parameters against the method's schema before sending.
+        cache: ``True`` for the user cache directory, a :class:`DescriptionCache`, or
+            ``False`` to never read or write cached method documents.
+        protocol: ``"auto"`` (JSON-RPC, or the legacy protocol when ``/api/...`` does
+            not exist), ``"jsonrpc"`` or ``"legacy"``.
+        api_version: Pin an API version, e.g. ``"25.10.0"``.
+        discovery: ``"full"`` or ``"per-service"`` loading of the method document.
+        allow_insecure_api_key: Send an API key over ``ws://`` to a remote host anyway
+            (the server will revoke it).
+        ping_interval: Seconds of silence before a keep-alive ping (0 disables).
+        limits: Client-side limits of calls in flight on the connection.
+        job_poll_interval: Seconds between safety-net polls of a job being waited for.
+        opener: Opens the WebSocket (a seam for tests); ``opener(url, verify, timeout)``.
+        http: The ``requests`` session for file transfers.
+
+    Raises:
+        InvalidURLError: The URL cannot be used.
+        ConfigurationError: Conflicting credentials, or an API key over ``ws://``.
+        ConnectionFailed: The server cannot be reached.
+        AuthenticationError: The server refused the credentials.
+        DescriptionError: The method document cannot be used.
+    """
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        username: str | None = None,
+        password: str | None = None,
+        api_key: str | None = None,
+        token: str | None = None,
+        otp: OTPSource | None = None,
+        methods: Mapping[str, Any] | None = None,
+        verify: bool | str = True,
+        connect_timeout: float = 10.0,
+        call_timeout: float | None = DEFAULT_CALL_TIMEOUT,
+        validate: bool = True,
+        cache: bool | DescriptionCache = True,
+        protocol: ProtocolChoice = "auto",
+        api_version: str | None = None,
+        discovery: Discovery = "full",
+        allow_insecure_api_key: bool = False,
+        ping_interval: float = 20.0,
+        limits: CallLimits | None = None,
+        job_poll_interval: float = 5.0,
+        opener: Opener | None = None,
+        http: requests.Session | None = None,
+    ):
+        self.endpoint: Endpoint = parse_endpoint(url, api_version)
+        if protocol == "legacy":
+            self.endpoint = self.endpoint.legacy()
+        secrets = (password, api_key, token)
+        self._credentials = Credentials(username, password, api_key, token, otp) \
+            if any(secrets) else None
+        check_api_key_transport(self.endpoint, self._credentials, allow_insecure_api_key)
+        self.username = username
+        self.validate = validate
+        self.call_timeout = call_timeout
+        self.connect_timeout = connect_timeout
+        self.job_poll_interval = job_poll_interval
+        self.hooks = Hooks()
+        self.jobs = JobTracker()
+        self.version: str | None = None
+        self._verify = verify
+        self._protocol = protocol
+        self._discovery: Discovery = discovery
+        self._ping_interval = ping_interval
+        self._limits = limits or CallLimits()
+        self._opener: Opener = opener or _default_opener
+        self._http = http
+        self._cache = DescriptionCache("truenas") if cache is True else (cache or None)
+        self._conn: Connection | None = None
+        self._connect_lock = threading.RLock()
+        self._jobs_lock = threading.Lock()
+        self._jobs_subscription: Subscription | None = None
+        self._closed = False
+        self._from_server = methods is None
+        self._tree = Tree({}, {}, {})
+        self.methods: Methods | None = None
+        self._hub = EventHub(self._connection, timeout=call_timeout)
+        if methods is not None:
+            self._install(methods)
+        else:
+            if self._credentials is None:
+                raise ConfigurationError(
+                    "core.get_methods needs a logged-in session: pass password=, api_key= or "
+                    "token=, or build offline with Client.from_methods(document)")
+            try:
+                self._connection()
+            except BaseException:
+                self.close()  # no thread may outlive a failed construction
+                raise
+
+    # -- construction ---------------------------------------------------------------------
+
+    @classmethod
+    def from_methods(cls, document: Mapping[str, Any],
+                     url: str = "wss://localhost/api/current", **options: Any) -> Client:
+        """Build a client from a ``core.get_methods`` document, with no network I/O.
+
+        Useful to explore any release offline; calls still go to ``url`` if made.
+
+        Args:
+            document: The document, ``{method name: metadata}``.
+            url: Where calls would go.
+            **options: Other :class:`Client` options (credentials for calls).
+
+        Returns:
+            The client.
+        """
+        return cls(url, methods=document, **options)
+
+    @classmethod
+    def from_release(cls, release: str, url: str = "wss://localhost/api/current",
+                     **options: Any) -> Client:
+        """Build a client from a document shipped with the package (e.g. ``"25.10"``).
+
+        Args:
+            release: A name from ``maas_dyn.shipped_releases("truenas")``.
+            url: Where calls would go.
+            **options: Other :class:`Client` options.
+
+        Returns:
+            The client.
+        """
+        return cls(url, methods=load_shipped("truenas", release), **options)
+
+    def _install(self, document: Mapping[str, Any]) -> None:
+        methods = Methods(document)
+        tree = build_tree(methods, self._invoke, _RESERVED)
+        with self._connect_lock:
+            for name in self._tree.top:
+                self.__dict__.pop(name, None)
+            self.__dict__.update(tree.top)
+            self._tree = tree
+            self.methods = methods
+        _log.debug("TrueNAS %s: %d methods", self.endpoint.url, len(methods))
+
+    def _load_methods(self, connection: Connection, *, version: str | None = None,
+                      use_cache: bool = True) -> None:
+        def call(method: str, params: list[Any]) -> Any:
+            return connection.call(method, params, self.call_timeout)
+
+        version = self.version = version or server_version(call)
+        cache = None
+        if self._cache is not None and version:
+            who = self.username or (self._credentials.mechanism.name if self._credentials
+                                    else "")
+            cache = MethodsCache(self._cache, self.endpoint.url, who)
+        document = cache.load(version) if cache is not None and use_cache and version else None
+        if document is None:
+            document = fetch_methods(call, self._discovery)
+            if cache is not None and version:
+                cache.store(version, document)
+        else:
+            _log.debug("using the cached methods of %s for %s", version, self.endpoint.url)
+        self._install(document)
+
+    def refresh_methods(self) -> Methods:
+        """Fetch the method document again (ignoring the cache) and rebuild namespaces.
+
+        Returns:
+            The new document.
+        """
+        self._load_methods(self._connection(), use_cache=False)
+        self._from_server = True
+        assert self.methods is not None
+        return self.methods
+
+    # -- the connection -----------------------------------------------------------------------
+
+    def _connection(self) -> Connection:
+        connection = self._conn
+        if connection is not None and not connection.closed:
+            return connection
+        with self._connect_lock:
+            if self._conn is not None and not self._conn.closed:
+                return self._conn
+            if self._closed:
+                raise ConnectionClosed(f"the client for {self.endpoint.url} was closed",
+                                       url=self.endpoint.url)
+            again = self._conn is not None
+            connection = self._open()
+            self._conn = connection
+            if self._from_server and (again or self.methods is None):
+                self._reload_if_changed(connection)
+            self._hub.attach(connection)
+            return connection
+
+    def _open(self) -> Connection:
+        endpoint = self.endpoint
+        try:
+            link = self._opener(endpoint.url, self._verify, self.connect_timeout)
+        except HandshakeRejected as exc:
+            if self._protocol != "auto" or endpoint.protocol != "jsonrpc" or exc.status != 404:
+                raise
+            endpoint = endpoint.legacy()
+            _log.info("%s has no JSON-RPC API (HTTP 404); using the legacy protocol at %s",
+                      self.endpoint.url, endpoint.url)
+            link = self._opener(endpoint.url, self._verify, self.connect_timeout)
+            self.endpoint = endpoint
+        connection = Connection(
+            link, _FRAMINGS[endpoint.protocol](), url=endpoint.url, limits=self._limits,
+            ping_interval=self._ping_interval, on_notice=self._hub.on_notice,
+            on_close=self._on_close)
+        connection.start(self.connect_timeout)
+        if self._credentials is not None:
+            try:
+                login(lambda method, params: connection.call(method, params, self.call_timeout),
+                      self._credentials, endpoint.url)
+            except BaseException:
+                connection.close()
+                raise
+        return connection
+
+    def _reload_if_changed(self, connection: Connection) -> None:
+        before = self.version
+        version = None
+        if self.methods is not None:
+            version = server_version(
+                lambda method, params: connection.call(method, params, self.call_timeout))
+            if version == before:
+                return
+        self._load_methods(connection, version=version)
+        if before is not None and self.version != before:
+            _log.warning("%s now runs %s (was %s); methods reloaded", self.endpoint.url,
+                         self.version, before)
+            warn_user(f"{self.endpoint.url} now runs {self.version} (was {before}); its "
+                      "methods were reloaded", MethodsChangedWarning)
+
+    def _on_close(self, reason: str) -> None:
+        self.jobs.wake()
+        if not self._closed:
+            self._hub.connection_lost()
+
+    @property
+    def connected(self) -> bool:
+        """Whether a connection is open now (the next call reconnects if not)."""
+        return self._conn is not None and not self._conn.closed
+
+    # -- access by name -------------------------------------------------------------------------
+
+    def __getitem__(self, name: str) -> Any:
+        """Return a method (or namespace) by its dotted name: ``client["pool.query"]``."""
+        found = self._tree.by_name.get(name)
+        if found is None:
+            raise unknown_name(UnknownMethodError, f"the TrueNAS API at {self.endpoint.url}",
+                               name, self._tree.by_name)
+        return found
+
+    def operation(self, name: str) -> Operation:
+        """Return the engine operation of a method (its details, signature, docstring).
+
+        Args:
+            name: Dotted method name.
+
+        Returns:
+            The operation.
+
+        Raises:
+            UnknownMethodError: No such method in the document.
+        """
+        found = self._tree.operations.get(name)
+        if found is None:
+            raise unknown_name(UnknownMethodError, f"the TrueNAS API at {self.endpoint.url}",
+                               name, self._tree.operations)
+        return found
+
+    if TYPE_CHECKING:  # namespaces are generated at run time; let type checkers accept them
+        def __getattr__(self, name: str) -> Any: ...
+    else:
+        def __getattr__(self, name: str) -> Any:
+            if name.startswith("_") or "_tree" not in self.__dict__:
+                raise AttributeError(name)
+            raise unknown_name(UnknownMethodError, f"the TrueNAS API at {self.endpoint.url}",
+                               name, self._tree.top)
+
+    # -- calls ----------------------------------------------------------------------------------
+
+    def call(self, method: str, *params: Any, job: bool = False, timeout: Any = _UNSET,
+             on_progress: ProgressCallback | None = None) -> Any:
+        """Call a method by name with positional parameters, like ``midclt call``.
+
+        Args:
+            method: Dotted method name (also one the document does not list, such as a
+                private method; it is then sent unchecked).
+            *params: Positional parameters.
+            job: For a job method, wait for the job and return its result (like
+                ``midclt call -j``) instead of returning the job id.
+            timeout: Seconds to wait for the reply, and for the job with ``job=True``;
+                default: the client's ``call_timeout`` for the reply, no limit for the job.
+            on_progress: With ``job=True``, called with each new progress object.
+
+        Returns:
+            The result (the job id for a job method without ``job=True``).
+
+        Raises:
+            InvalidParametersError: The parameters do not match the schema.
+            TrueNASAPIError: The server answered with an error (typed subclass).
+            JobFailed: With ``job=True``, the job failed or was aborted.
+            ConnectionClosed: The connection dropped before the reply (not re-sent).
+        """
+        spec = self.methods.get(method) if self.methods is not None else None
+        reply_timeout = self.call_timeout if timeout is _UNSET else timeout
+        result = self._call(method, list(params), spec, (), reply_timeout)
+        if not job:
+            return result
+        if not isinstance(result, int) or isinstance(result, bool):
+            raise ConfigurationError(f"{method} did not start a job (it answered "
+                                     f"{type(result).__name__}); call it without job=True")
+        return Job(self, result, method).wait(None if timeout is _UNSET else timeout,
+                                              on_progress)
+
+    def _invoke(self, operation: Operation, args: tuple[Any, ...],
+                kwargs: dict[str, Any]) -> Any:
+        spec: MethodSpec = operation.payload
+        params, filled = _positional(operation, args, kwargs)
+        result = self._call(spec.name, params, spec, filled, self.call_timeout)
+        if spec.job and isinstance(result, int) and not isinstance(result, bool):
+            return Job(self, result, spec.name)
+        return result
+
+    def _call(self, method: str, params: list[Any], spec: MethodSpec | None,
+              filled: set[int] | tuple[()], timeout: float | None) -> Any:
+        if self.validate and spec is not None:
+            problems = validate_params(spec.accepts, params, filled)
+            if problems:
+                listed = "; ".join(f"{where}: {', '.join(what)}"
+                                   for where, what in problems.items())
+                raise InvalidParametersError(f"invalid parameters for {method}: {listed}",
+                                             errors=problems)
+        self.hooks.emit("before-call", method=method, params=params)
+        connection = self._connection()
+        started = time.monotonic()
+        try:
+            result = connection.call(method, params, timeout)
+        except TrueNASAPIError as exc:
+            self._log_call(method, started, type(exc).__name__)
+            self.hooks.emit("after-call", method=method, result=None, error=exc)
+            raise
+        self._log_call(method, started, "ok")
+        self.hooks.emit("after-call", method=method, result=result, error=None)
+        return result
+
+    @staticmethod
+    def _log_call(method: str, started: float, outcome: str) -> None:
+        if _log.isEnabledFor(logging.DEBUG):
+            elapsed = (time.monotonic() - started) * 1000
+            _log.debug("%s -> %s in %.1f ms", method, outcome, elapsed,
+                       extra={"method": method, "outcome": outcome, "elapsed_ms": elapsed})
+
+    def ping(self, timeout: float | None = None) -> float:
+        """Check the server answers, and measure the round trip.
+
+        Args:
+            timeout: Seconds to wait (default: the call timeout).
+
+        Returns:
+            Seconds the round trip took.
+        """
+        started = time.monotonic()
+        self._connection().ping(self.call_timeout if timeout is None else timeout)
+        return time.monotonic() - started
+
+    # -- jobs -----------------------------------------------------------------------------------
+
+    def follow_jobs(self) -> bool:
+        """Subscribe to job events on the current connection (once per connection).
+
+        Returns:
+            Whether job events are coming; if not, jobs are followed by polling.
+        """
+        with self._jobs_lock:
+            try:
+                if self._jobs_subscription is None:
+                    self._jobs_subscription = self._hub.listen_inline(
+                        JOBS_COLLECTION, self.jobs.on_event)
+                else:
+                    self._hub.recover()
+            except TrueNASAPIError as exc:
+                _log.info("no job events from %s (%s); polling jobs instead",
+                          self.endpoint.url, exc)
+                return False
+        return self._hub.is_subscribed(JOBS_COLLECTION, self._connection())
+
+    # -- events ---------------------------------------------------------------------------------
+
+    def subscribe(self, name: str, callback: Callable[[Event], Any]) -> Subscription:
+        """Call ``callback(event)`` for each event of ``name`` (on the client's event thread).
+
+        Args:
+            name: Event name, e.g. ``"alert.list"`` or ``"core.get_jobs"``.
+            callback: Receives :class:`~maas_dyn.truenas.messages.Event` objects.
+
+        Returns:
+            A handle; ``.unsubscribe()`` (or leaving its ``with`` block) stops it.
+        """
+        return self._hub.subscribe(name, callback)
+
+    def events(self, name: str, timeout: float | None = None) -> EventStream:
+        """Iterate over the events of ``name``.
+
+        Args:
+            name: Event name.
+            timeout: Seconds of silence that end the iteration (``None``: never).
+
+        Returns:
+            An iterator of events (also a context manager).
+        """
+        return EventStream(self._hub, name, timeout)
+
+    # -- files ----------------------------------------------------------------------------------
+
+    def _session(self) -> requests.Session:
+        if self._http is None:
+            self._http = requests.Session()
+            self._http.verify = self._verify
+        return self._http
+
+    def _transfer_token(self) -> str:
+        # Straight on the connection: a token must not reach the call hooks.
+        accepts = self.methods.get("auth.generate_token") if self.methods else None
+        single_use = accepts is not None and len(accepts.accepts) >= 4
+        params: list[Any] = [TOKEN_TTL, {}, True, True] if single_use else [TOKEN_TTL]
+        return str(self._connection().call("auth.generate_token", params, self.call_timeout))
+
+    def upload(self, method: str, params: list[Any], source: FileSource, *,
+               filename: str | None = None, wait: bool = True,
+               timeout: float | None = None) -> Any:
+        """Run a method that takes a file (``POST /_upload``).
+
+        Args:
+            method: e.g. ``"filesystem.put"``.
+            params: Its parameters.
+            source: A path or a binary file object.
+            filename: Name sent with the file (default: the path's name).
+            wait: Wait for the job and return its result; else return the :class:`Job`.
+            timeout: Seconds for the upload, and for the job.
+
+        Returns:
+            The job's result, or the job.
+        """
+        job_id = upload(self._session(), self.endpoint.http_base, self._transfer_token(),
+                        method, list(params), source=source, filename=filename,
+                        timeout=timeout)
+        job = Job(self, job_id, method)
+        return job.wait(timeout) if wait else job
+
+    def download(self, method: str, params: list[Any], filename: str, target: FileTarget, *,
+                 timeout: float | None = None) -> int:
+        """Run a method that produces a file (``core.download``) and save the file.
+
+        Args:
+            method: e.g. ``"config.save"``.
+            params: Its parameters.
+            filename: The name the server gives the file.
+            target: A path or a binary file object to write to.
+            timeout: Seconds for the transfer, and for the job.
+
+        Returns:
+            The number of bytes written.
+
+        Raises:
+            JobFailed: The job producing the file failed.
+        """
+        job_id, path = self.call("core.download", method, list(params), filename,
+                                 timeout=self.call_timeout if timeout is None else timeout)
+        written = download(self._session(), self.endpoint.http_base, str(path), target,
+                           timeout=timeout)
+        Job(self, int(job_id), method).wait(timeout)
+        return written
+
+    # -- closing --------------------------------------------------------------------------------
+
+    def close(self) -> None:
+        """Close the connection, stop event delivery and join every thread."""
+        with self._connect_lock:
+            self._closed = True
+            connection, self._conn = self._conn, None
+        self._hub.close()
+        if connection is not None:
+            connection.close()
+        if self._http is not None:
+            self._http.close()
+
+    def __enter__(self) -> Client:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        who = self.username or ("token" if self._credentials else "anonymous")
+        count = len(self.methods) if self.methods is not None else 0
+        state = "connected" if self.connected else "not connected"
+        version = f", {self.version}" if self.version else ""
+        return (f"<maas_dyn.truenas.Client {self.endpoint.url} ({who}, {count} methods"
+                f"{version}, {state})>")
+
+
+def _positional(operation: Operation, args: tuple[Any, ...],
+                kwargs: dict[str, Any]) -> tuple[list[Any], set[int]]:
+    """Bind a generated method's arguments into the positional list the server takes.
+
+    Parameters left out before one that was given are filled with their schema
+    default (a copy); trailing ones are left out so the server applies its own.
+
+    Returns:
+        ``(params, positions filled with defaults)``.
+    """
+    params = operation.details.params
+    given = len(args)
+    # The common case, positional arguments only: nothing to bind. (A required
+    # parameter never follows an optional one, so checking the next one suffices.)
+    if not kwargs and given <= len(params) and (given == len(params)
+                                                or not params[given].required):
+        return list(args), set()
+    bound = bind_arguments(operation, args, kwargs)
+    present = [i for i, p in enumerate(params) if p.wire_name in bound.positional]
+    values: list[Any] = []
+    filled: set[int] = set()
+    for index, param in enumerate(params[: present[-1] + 1] if present else ()):
+        if param.wire_name in bound.positional:
+            values.append(bound.positional[param.wire_name])
+        else:
+            values.append(copy.deepcopy(param.default))
+            filled.add(index)
+    return values, filled
+
+
+# The client's own attributes; a top-level namespace with one of these names gets a "_".
+_RESERVED = frozenset(
+    {name for name in dir(Client) if not name.startswith("_")}
+    | {"endpoint", "username", "validate", "call_timeout", "connect_timeout",
+       "job_poll_interval", "hooks", "jobs", "version", "methods"}
+)
+
+
+def connect(url: str, **options: Any) -> Client:
+    """Connect to a TrueNAS server, log in and build its client.
+
+    Args:
+        url: ``"nas.example"`` (meaning ``wss://nas.example/api/current``) or a full URL.
+        **options: Credentials and other options; see :class:`Client`.
+
+    Returns:
+        The connected client.
+    """
+    return Client(url, **options)

@@ -1,0 +1,330 @@
+"""Jobs: a handle on a long-running method, followed by events with a polling fallback.
+
+A job method answers with a job id at once. :class:`Job` follows it through the
+``core.get_jobs`` events (``collection_update``; the client subscribes once per
+connection, the first time a job is waited for) and polls ``core.get_jobs`` as a safety
+net: right after it starts watching (the job may have ended before the subscription),
+whenever no event came for a while, and all the time if events are unavailable.
+Waiting survives a dropped connection: the next poll reconnects, and the job was never
+re-sent.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable, Mapping
+from typing import Any, Protocol
+
+from maas_dyn.errors import (
+    CallError,
+    ConnectionClosed,
+    JobFailed,
+    JobValidationFailed,
+    Timeout,
+)
+from maas_dyn.truenas.jsonrpc import CALL_ERROR, INVALID_PARAMS, problems_of
+from maas_dyn.truenas.messages import Event
+
+__all__ = [
+    "FINISHED",
+    "JOBS_COLLECTION",
+    "STATES",
+    "Job",
+    "JobHost",
+    "JobTracker",
+    "JobValidationFailed",
+]
+
+_log = logging.getLogger("maas_dyn.truenas")
+
+JOBS_COLLECTION = "core.get_jobs"
+
+# Job states and whether each one is final.
+STATES: Mapping[str, bool] = {
+    "WAITING": False,
+    "RUNNING": False,
+    "SUCCESS": True,
+    "FAILED": True,
+    "ABORTED": True,
+}
+FINISHED = frozenset(state for state, final in STATES.items() if final)
+
+# Fields of a job record that may hold secrets (the call's arguments, the caller's
+# credentials); they are never kept in errors or reprs.
+_PRIVATE_FIELDS = ("arguments", "credentials")
+
+ProgressCallback = Callable[[Mapping[str, Any]], None]
+
+
+class JobHost(Protocol):
+    """What a job needs from its client."""
+
+    jobs: JobTracker
+    job_poll_interval: float
+
+    def call(self, method: str, *params: Any, job: bool = False,
+             timeout: float | None = None) -> Any:
+        """Call a method by name."""
+
+    def follow_jobs(self) -> bool:
+        """Subscribe to job events on the current connection; False if unavailable."""
+
+
+class JobTracker:
+    """Job records kept up to date by ``core.get_jobs`` events, for watched jobs only."""
+
+    def __init__(self) -> None:
+        self._changed = threading.Condition()
+        self._records: dict[int, dict[str, Any]] = {}
+        self._versions: dict[int, int] = {}
+        self._watchers: dict[int, int] = {}
+
+    def watch(self, job_id: int) -> None:
+        """Start keeping the record of a job (counted: one per waiter)."""
+        with self._changed:
+            self._watchers[job_id] = self._watchers.get(job_id, 0) + 1
+            self._versions.setdefault(job_id, 0)
+
+    def unwatch(self, job_id: int) -> None:
+        """Stop keeping a job's record once its last waiter is gone."""
+        with self._changed:
+            left = self._watchers.get(job_id, 1) - 1
+            if left > 0:
+                self._watchers[job_id] = left
+                return
+            self._watchers.pop(job_id, None)
+            self._records.pop(job_id, None)
+            self._versions.pop(job_id, None)
+
+    def update(self, job_id: int, fields: Mapping[str, Any]) -> None:
+        """Merge fields into a watched job's record and wake its waiters.
+
+        A record that reached a final state keeps it: a late event or poll answer
+        cannot make a finished job look running again.
+
+        Args:
+            job_id: The job.
+            fields: New fields (a full record or a part of one).
+        """
+        with self._changed:
+            if job_id not in self._watchers:
+                return
+            record = self._records.setdefault(job_id, {})
+            if record.get("state") in FINISHED and fields.get("state") not in FINISHED:
+                return
+            record.update(fields)
+            self._versions[job_id] = self._versions.get(job_id, 0) + 1
+            self._changed.notify_all()
+
+    def on_event(self, event: Event) -> None:
+        """Take a ``core.get_jobs`` event (called on the reader thread)."""
+        fields = event.fields if isinstance(event.fields, Mapping) else {}
+        job_id = event.id if isinstance(event.id, int) else fields.get("id")
+        if isinstance(job_id, int) and fields:
+            self.update(job_id, fields)
+
+    def wake(self) -> None:
+        """Wake every waiter (the connection dropped: they should poll)."""
+        with self._changed:
+            self._changed.notify_all()
+
+    def snapshot(self, job_id: int) -> tuple[int, dict[str, Any]]:
+        """Return ``(version, copy of the record)`` of a watched job."""
+        with self._changed:
+            return self._versions.get(job_id, 0), dict(self._records.get(job_id, {}))
+
+    def wait_change(self, job_id: int, version: int, timeout: float) -> bool:
+        """Wait until a job's record changes past ``version``.
+
+        Args:
+            job_id: The job.
+            version: The version already seen.
+            timeout: Seconds to wait at most.
+
+        Returns:
+            True if it changed, False on timeout or wake-up without change.
+        """
+        with self._changed:
+            if self._versions.get(job_id, 0) == version:
+                self._changed.wait(timeout)
+            return self._versions.get(job_id, 0) != version
+
+
+def _public(record: Mapping[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in record.items() if k not in _PRIVATE_FIELDS}
+
+
+class Job:
+    """A handle on a job running on the server.
+
+    Args:
+        host: The client that started it.
+        job_id: The job id the server answered.
+        method: The job's method, for messages.
+    """
+
+    def __init__(self, host: JobHost, job_id: int, method: str = ""):
+        self._host = host
+        self.id = job_id
+        self.method = method
+        self._record: dict[str, Any] = {}
+        self._lock = threading.Lock()
+
+    # -- what is known ---------------------------------------------------------------------
+
+    @property
+    def record(self) -> dict[str, Any]:
+        """The last job record seen, without its arguments and credentials."""
+        with self._lock:
+            return _public(self._record)
+
+    @property
+    def state(self) -> str:
+        """The last state seen (``WAITING``, ``RUNNING``, ``SUCCESS``...); ``""`` if none."""
+        return str(self.record.get("state") or "")
+
+    @property
+    def progress(self) -> dict[str, Any]:
+        """The last progress seen: ``{"percent", "description", "extra"}``."""
+        progress = self.record.get("progress")
+        return dict(progress) if isinstance(progress, Mapping) else {}
+
+    @property
+    def done(self) -> bool:
+        """Whether the job was last seen in a final state."""
+        return self.state in FINISHED
+
+    def _merge(self, record: Mapping[str, Any]) -> None:
+        with self._lock:
+            if self._record.get("state") in FINISHED and record.get("state") not in FINISHED:
+                return
+            self._record.update(record)
+
+    def refresh(self) -> dict[str, Any]:
+        """Ask the server for the job's record now.
+
+        Returns:
+            The record (without arguments and credentials).
+
+        Raises:
+            CallError: The server knows no job with this id.
+        """
+        found = self._host.call(JOBS_COLLECTION, [["id", "=", self.id]])
+        if not isinstance(found, list) or not found or not isinstance(found[0], Mapping):
+            raise CallError(f"the server has no job {self.id} ({self.method or 'unknown method'})",
+                            errname="ENOENT", status=CALL_ERROR, method=JOBS_COLLECTION)
+        self._merge(found[0])
+        return self.record
+
+    # -- waiting ---------------------------------------------------------------------------
+
+    def wait(self, timeout: float | None = None,
+             on_progress: ProgressCallback | None = None) -> Any:
+        """Wait for the job to end and return its result.
+
+        Args:
+            timeout: Seconds to wait; ``None`` waits until the job ends.
+            on_progress: Called with the progress object each time it changes, in this
+                thread.
+
+        Returns:
+            The job's result.
+
+        Raises:
+            JobFailed: The job ended FAILED or ABORTED (:class:`JobValidationFailed`
+                when its parameters were invalid).
+            Timeout: The job did not end in time; it keeps running on the server.
+            ConnectionFailed: The connection dropped and could not be made again.
+        """
+        deadline = None if timeout is None else time.monotonic() + timeout
+        tracker = self._host.jobs
+        tracker.watch(self.id)
+        try:
+            self._follow(tracker, deadline, on_progress)
+        finally:
+            tracker.unwatch(self.id)
+        return self._outcome()
+
+    def _follow(self, tracker: JobTracker, deadline: float | None,
+                on_progress: ProgressCallback | None) -> None:
+        evented = self._subscribe()
+        self._poll()
+        version, shown = -1, None
+        # Ends when the job does, or at the deadline; each turn waits for an event or
+        # polls, so it never spins.
+        while True:
+            seen, record = tracker.snapshot(self.id)
+            if seen != version:
+                version = seen
+                self._merge(record)
+            if on_progress is not None and self.progress and self.progress != shown:
+                shown = self.progress
+                on_progress(shown)
+            if self.done:
+                return
+            remaining = None if deadline is None else deadline - time.monotonic()
+            if remaining is not None and remaining <= 0:
+                raise Timeout(
+                    f"job {self.id} ({self.method}) is still {self.state or 'running'}; it keeps "
+                    "running on the server (job.abort() stops it)", method=self.method)
+            interval = self._host.job_poll_interval * (1 if evented else 0.2)
+            wait = interval if remaining is None else min(interval, remaining)
+            if not tracker.wait_change(self.id, version, wait):
+                evented = self._subscribe()
+                self._poll()
+
+    def _subscribe(self) -> bool:
+        try:
+            return self._host.follow_jobs()
+        except ConnectionClosed:
+            return False
+
+    def _poll(self) -> None:
+        try:
+            record = self.refresh()
+        except ConnectionClosed:
+            _log.info("connection lost while polling job %s; polling again", self.id)
+            return
+        self._host.jobs.update(self.id, record)
+
+    def _outcome(self) -> Any:
+        if self.state == "FAILED" and not self.record.get("exc_info"):
+            self._complete()
+        record = self.record
+        state = self.state
+        if state == "SUCCESS":
+            return record.get("result")
+        exc_info = record.get("exc_info")
+        exc_info = exc_info if isinstance(exc_info, Mapping) else {}
+        reason = str(record.get("error") or f"job {self.id} ({self.method}) ended {state}")
+        common: dict[str, Any] = {
+            "job_id": self.id, "state": state, "method": self.method, "data": record,
+            "reason": reason, "trace": record.get("exception"),
+            "errname": str(exc_info.get("errname") or ""),
+        }
+        if exc_info.get("type") == "VALIDATION":
+            raise JobValidationFailed(
+                reason, errors=problems_of(exc_info.get("extra")), status=INVALID_PARAMS,
+                hint="see the error's .errors for every invalid field", **common)
+        hint = "the job was aborted" if state == "ABORTED" else ""
+        raise JobFailed(reason, status=CALL_ERROR, hint=hint, **common)
+
+    def _complete(self) -> None:
+        # A failure seen without its details (a record caught between the state change
+        # and the error fields): ask once more, the error's type depends on them.
+        try:
+            self.refresh()
+        except (ConnectionClosed, CallError):
+            _log.debug("could not read the details of failed job %s", self.id)
+
+    def abort(self) -> None:
+        """Ask the server to abort the job (``core.job_abort``)."""
+        self._host.call("core.job_abort", self.id)
+
+    def __repr__(self) -> str:
+        progress = self.progress.get("percent")
+        shown = f" {progress}%" if isinstance(progress, (int, float)) and not self.done else ""
+        state = self.state or "started"
+        return f"<Job {self.id} {self.method} {state}{shown}>"

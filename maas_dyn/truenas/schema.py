@@ -1,0 +1,336 @@
+"""Client-side validation of call parameters against a method's ``accepts`` schemas.
+
+It covers the JSON-Schema the middleware publishes: ``type`` (also lists, and the old
+``float``), ``nullable``, ``const``, ``enum``, string length and ``pattern``, numeric
+bounds, ``items`` (the middleware writes it as a list: each item must match one of
+the listed schemas), ``prefixItems``, item counts and ``uniqueItems``, ``properties``,
+``required``, ``additionalProperties``, ``anyOf`` and ``oneOf`` (with a
+``discriminator``, the tag picks the branch).
+
+It errs on the side of sending: formats are not checked, a pattern Python cannot
+compile is skipped, an integral float passes as an integer, and the per-property
+``_required_`` flag of old-style schemas is ignored (update methods take partial
+objects); only the object's ``required`` list counts. Every problem is reported at
+once, keyed by a dotted location like the server's (``data.topology.data.0.type``).
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import re
+from collections.abc import Callable, Collection, Mapping, Sequence
+from typing import Any
+
+from maas_dyn._dynamic import closest
+
+__all__ = ["Problems", "check_value", "validate_params"]
+
+Problems = dict[str, list[str]]
+Schema = Mapping[str, Any]
+
+
+def _anything(value: object) -> bool:
+    return True  # a type name this validator does not know: leave it to the server
+
+
+def _is_integer(value: object) -> bool:
+    if isinstance(value, bool):
+        return False
+    return isinstance(value, int) or (isinstance(value, float) and value.is_integer())
+
+
+def _is_number(value: object) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+_TYPES: Mapping[str, Callable[[object], bool]] = {
+    "string": lambda v: isinstance(v, str),
+    "integer": _is_integer,
+    "number": _is_number,
+    "float": _is_number,
+    "boolean": lambda v: isinstance(v, bool),
+    "null": lambda v: v is None,
+    "object": lambda v: isinstance(v, Mapping),
+    "array": lambda v: isinstance(v, (list, tuple)),
+}
+_JSON_NAMES: Mapping[type, str] = {
+    str: "string", bool: "boolean", int: "integer", float: "number", type(None): "null",
+    dict: "object", list: "array", tuple: "array",
+}
+
+
+def _json_type(value: object) -> str:
+    return _JSON_NAMES.get(type(value), type(value).__name__)
+
+
+def _show(value: object) -> str:
+    return json.dumps(value) if isinstance(value, (str, int, float, bool, type(None))) \
+        else repr(value)
+
+
+def _join(path: str, key: object) -> str:
+    return f"{path}.{key}" if path else str(key)
+
+
+@functools.lru_cache(maxsize=256)
+def _pattern(text: str) -> re.Pattern[str] | None:
+    try:
+        return re.compile(text)
+    except re.error:
+        return None  # an ECMA-only construct: leave it to the server
+
+
+def _declared_types(schema: Schema) -> list[str]:
+    declared = schema.get("type")
+    if declared is None:
+        return []
+    types = [declared] if isinstance(declared, str) else list(declared)
+    if schema.get("nullable") is True and "null" not in types:
+        types.append("null")
+    return types
+
+
+class _Checker:
+    """Walks one value along its schema, collecting every problem."""
+
+    def __init__(self) -> None:
+        self.problems: Problems = {}
+
+    def add(self, path: str, message: str) -> None:
+        self.problems.setdefault(path or "(value)", []).append(message)
+
+    def check(self, schema: Schema, value: Any, path: str) -> None:
+        types = _declared_types(schema)
+        if types and not any(_TYPES.get(t, _anything)(value) for t in types):
+            self.add(path, f"must be {' or '.join(types)}, not {_json_type(value)}")
+            return  # nothing else about a value of the wrong type is worth saying
+        for keywords, rule in _RULES:
+            if any(keyword in schema for keyword in keywords):
+                rule(self, schema, value, path)
+
+    def valid(self, schema: Schema, value: Any) -> bool:
+        probe = _Checker()
+        probe.check(schema, value, "")
+        return not probe.problems
+
+    # -- keyword rules ------------------------------------------------------------------
+
+    def const(self, schema: Schema, value: Any, path: str) -> None:
+        if not _same(value, schema["const"]):
+            self.add(path, f"must be {_show(schema['const'])}")
+
+    def enum(self, schema: Schema, value: Any, path: str) -> None:
+        options = schema["enum"]
+        if not any(_same(value, option) for option in options):
+            self.add(path, "must be one of " + ", ".join(_show(o) for o in options))
+
+    def min_length(self, schema: Schema, value: Any, path: str) -> None:
+        if isinstance(value, str) and len(value) < schema["minLength"]:
+            self.add(path, f"must have at least {schema['minLength']} character(s)")
+
+    def max_length(self, schema: Schema, value: Any, path: str) -> None:
+        if isinstance(value, str) and len(value) > schema["maxLength"]:
+            self.add(path, f"must have at most {schema['maxLength']} character(s)")
+
+    def pattern(self, schema: Schema, value: Any, path: str) -> None:
+        compiled = _pattern(str(schema["pattern"]))
+        if isinstance(value, str) and compiled is not None and not compiled.search(value):
+            self.add(path, f"must match the pattern {schema['pattern']}")
+
+    def bound(self, schema: Schema, value: Any, path: str) -> None:
+        if not _is_number(value):
+            return
+        for keyword, fails, text in _BOUNDS:
+            limit = schema.get(keyword)
+            if _is_number(limit) and fails(value, limit):
+                self.add(path, f"must be {text} {limit}")
+
+    def items(self, schema: Schema, value: Any, path: str) -> None:
+        if not isinstance(value, (list, tuple)):
+            return
+        spec = schema["items"]
+        choices = [spec] if isinstance(spec, Mapping) else [s for s in spec if s]
+        if not choices:
+            return
+        for index, item in enumerate(value):
+            self.one_of_choices(choices, item, _join(path, index))
+
+    def prefix_items(self, schema: Schema, value: Any, path: str) -> None:
+        if isinstance(value, (list, tuple)):
+            for index, (sub, item) in enumerate(zip(schema["prefixItems"], value, strict=False)):
+                self.check(sub, item, _join(path, index))
+
+    def item_count(self, schema: Schema, value: Any, path: str) -> None:
+        if not isinstance(value, (list, tuple)):
+            return
+        low, high = schema.get("minItems"), schema.get("maxItems")
+        if isinstance(low, int) and len(value) < low:
+            self.add(path, f"must have at least {low} item(s)")
+        if isinstance(high, int) and len(value) > high:
+            self.add(path, f"must have at most {high} item(s)")
+
+    def unique(self, schema: Schema, value: Any, path: str) -> None:
+        if schema["uniqueItems"] is True and isinstance(value, (list, tuple)):
+            seen = [json.dumps(item, sort_keys=True, default=str) for item in value]
+            if len(set(seen)) != len(seen):
+                self.add(path, "must not repeat items")
+
+    def required(self, schema: Schema, value: Any, path: str) -> None:
+        if isinstance(value, Mapping):
+            for key in schema["required"]:
+                if key not in value:
+                    self.add(_join(path, key), "is required")
+
+    def properties(self, schema: Schema, value: Any, path: str) -> None:
+        if not isinstance(value, Mapping):
+            return
+        known: Mapping[str, Schema] = schema["properties"]
+        extra = schema.get("additionalProperties", True)
+        for key, item in value.items():
+            sub = known.get(key)
+            if sub is not None:
+                self.check(sub, item, _join(path, key))
+            elif extra is False:
+                hint = closest(str(key), known)
+                self.add(_join(path, key), "is not a known field" +
+                         (f"; did you mean {', '.join(hint)}?" if hint else ""))
+            elif isinstance(extra, Mapping):
+                self.check(extra, item, _join(path, key))
+
+    def additional(self, schema: Schema, value: Any, path: str) -> None:
+        # Only when there is no "properties" (else handled there): a map of values.
+        extra = schema["additionalProperties"]
+        if "properties" in schema or not isinstance(value, Mapping):
+            return
+        for key, item in value.items():
+            if extra is False:
+                self.add(_join(path, key), "is not a known field")
+            elif isinstance(extra, Mapping):
+                self.check(extra, item, _join(path, key))
+
+    def any_of(self, schema: Schema, value: Any, path: str) -> None:
+        self.one_of_choices(list(schema["anyOf"]), value, path)
+
+    def one_of(self, schema: Schema, value: Any, path: str) -> None:
+        discriminator = schema.get("discriminator")
+        if isinstance(discriminator, Mapping) and isinstance(value, Mapping):
+            self.tagged(discriminator, list(schema["oneOf"]), value, path)
+        else:
+            # Overlapping branches are common in published schemas: "at least one" is
+            # the safe reading.
+            self.one_of_choices(list(schema["oneOf"]), value, path)
+
+    def one_of_choices(self, choices: Sequence[Schema], value: Any, path: str) -> None:
+        if len(choices) == 1:
+            self.check(choices[0], value, path)
+            return
+        if any(self.valid(choice, value) for choice in choices):
+            return
+        typed = [c for c in choices
+                 if not _declared_types(c) or any(_TYPES.get(t, _anything)(value)
+                                                  for t in _declared_types(c))]
+        if len(typed) == 1:
+            self.check(typed[0], value, path)  # the only branch of the right type
+            return
+        kinds = sorted({t for c in choices for t in _declared_types(c)}) or ["another shape"]
+        self.add(path, f"matches none of the allowed shapes ({', '.join(kinds)})")
+
+    def tagged(self, discriminator: Mapping[str, Any], choices: Sequence[Schema],
+               value: Mapping[str, Any], path: str) -> None:
+        prop = str(discriminator.get("propertyName"))
+        branches = {tag: choice for choice in choices for tag in _tags(choice, prop)}
+        tag = value.get(prop)
+        branch = branches.get(tag) if isinstance(tag, (str, int)) else None
+        if branch is None:
+            options = ", ".join(_show(t) for t in branches)
+            wrong = "is required" if prop not in value else "must be"
+            self.add(_join(path, prop), f"{wrong} one of {options}")
+            return
+        self.check(branch, value, path)
+
+
+def _tags(choice: Schema, prop: str) -> list[Any]:
+    # The values of the tag property that select this branch (its const or enum).
+    sub = (choice.get("properties") or {}).get(prop) or {}
+    if "const" in sub:
+        return [sub["const"]]
+    enum = sub.get("enum")
+    return [tag for tag in enum if isinstance(tag, (str, int))] if isinstance(enum, list) else []
+
+
+def _same(left: object, right: object) -> bool:
+    # JSON equality: true is not 1.
+    if isinstance(left, bool) or isinstance(right, bool):
+        return isinstance(left, bool) and isinstance(right, bool) and left == right
+    return left == right
+
+
+_BOUNDS: tuple[tuple[str, Callable[[Any, Any], bool], str], ...] = (
+    ("minimum", lambda v, lim: v < lim, ">="),
+    ("maximum", lambda v, lim: v > lim, "<="),
+    ("exclusiveMinimum", lambda v, lim: v <= lim, ">"),
+    ("exclusiveMaximum", lambda v, lim: v >= lim, "<"),
+)
+
+# keywords that trigger a rule -> the rule; each rule runs at most once per schema node.
+_RULES: tuple[tuple[tuple[str, ...], Callable[[_Checker, Schema, Any, str], None]], ...] = (
+    (("const",), _Checker.const),
+    (("enum",), _Checker.enum),
+    (("minLength",), _Checker.min_length),
+    (("maxLength",), _Checker.max_length),
+    (("pattern",), _Checker.pattern),
+    (tuple(keyword for keyword, _, _ in _BOUNDS), _Checker.bound),
+    (("items",), _Checker.items),
+    (("prefixItems",), _Checker.prefix_items),
+    (("minItems", "maxItems"), _Checker.item_count),
+    (("uniqueItems",), _Checker.unique),
+    (("required",), _Checker.required),
+    (("properties",), _Checker.properties),
+    (("additionalProperties",), _Checker.additional),
+    (("anyOf",), _Checker.any_of),
+    (("oneOf",), _Checker.one_of),
+)
+
+
+def check_value(schema: Schema, value: Any, path: str = "") -> Problems:
+    """Check one value against one schema.
+
+    Args:
+        schema: A JSON Schema from ``accepts``.
+        value: The value.
+        path: Location prefix of the problems, e.g. the parameter's name.
+
+    Returns:
+        ``{location: [problem, ...]}``; empty when the value is acceptable.
+    """
+    checker = _Checker()
+    checker.check(schema, value, path)
+    return checker.problems
+
+
+def validate_params(accepts: Sequence[Schema], params: Sequence[Any],
+                    filled: Collection[int] = ()) -> Problems:
+    """Check a call's positional parameters against the method's ``accepts`` list.
+
+    Args:
+        accepts: One schema per positional parameter.
+        params: The parameters to send.
+        filled: Positions the client filled with the schema's own default (not
+            checked: some published defaults do not match their own schema).
+
+    Returns:
+        ``{location: [problem, ...]}`` for every problem; empty when all is well.
+    """
+    checker = _Checker()
+    for index, schema in enumerate(accepts):
+        name = str(schema.get("_name_") or schema.get("title") or f"arg{index}")
+        if index in filled:
+            continue
+        if index < len(params):
+            checker.check(schema, params[index], name)
+        elif schema.get("_required_"):
+            checker.add(name, "is required")
+    if len(params) > len(accepts):
+        checker.add("(call)", f"takes at most {len(accepts)} parameter(s), got {len(params)}")
+    return checker.problems
