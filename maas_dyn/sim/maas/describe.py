@@ -1,0 +1,123 @@
+"""The served description: one shipped MAAS release, its hash, and its URIs rewritten.
+
+The document is served exactly as shipped except that every handler's ``uri`` points
+at the simulator (MAAS adds ``uri`` per request, after hashing, so the hash stays valid).
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import re
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from maas_dyn._shipped import load_shipped
+
+_API_PREFIX = re.compile(r"^(/.*?/api/[^/]+/)")
+
+
+@dataclass(frozen=True)
+class HandlerRef:
+    """One handler of the description and where it sits.
+
+    Attributes:
+        resource: Name of the resource that holds it.
+        side: ``"auth"`` or ``"anon"``.
+        handler: The handler object from the document.
+    """
+
+    resource: str
+    side: str
+    handler: dict[str, Any]
+
+
+class Description:
+    """A MAAS API description document as the simulator serves it.
+
+    Args:
+        release: The release it was shipped for, e.g. ``"3.7"``.
+        document: The parsed describe document.
+
+    Raises:
+        ValueError: The document has no handler paths to derive the API prefix from.
+    """
+
+    def __init__(self, release: str, document: dict[str, Any]) -> None:
+        self.release = release
+        self.document = document
+        self.hash: str = document["hash"]
+        self.api_prefix = _find_prefix(document)
+        self._served: dict[str, bytes] = {}
+        self._lock = threading.Lock()
+
+    @classmethod
+    def shipped(cls, release: str) -> Description:
+        """Load the description shipped with the package for a release.
+
+        Args:
+            release: A release name such as ``"3.7"``.
+
+        Returns:
+            The description.
+        """
+        return cls(release, load_shipped("maas", release))
+
+    @property
+    def describe_path(self) -> str:
+        """Path at which the document itself is served, e.g. ``/MAAS/api/2.0/describe/``."""
+        return self.api_prefix + "describe/"
+
+    def handlers(self) -> Iterator[HandlerRef]:
+        """Iterate over every anon and auth handler of every resource.
+
+        Yields:
+            The handlers in document order.
+        """
+        for resource in self.document.get("resources", ()):
+            for side in ("auth", "anon"):
+                handler = resource.get(side)
+                if handler:
+                    yield HandlerRef(resource["name"], side, handler)
+
+    def served(self, origin: str) -> bytes:
+        """Return the document with every ``uri`` rewritten to ``origin``.
+
+        Args:
+            origin: Scheme, host and port, e.g. ``http://127.0.0.1:5240``.
+
+        Returns:
+            The encoded JSON (cached per origin).
+        """
+        with self._lock:
+            cached = self._served.get(origin)
+            if cached is None:
+                cached = json.dumps(_rewrite_uris(self.document, origin)).encode()
+                self._served[origin] = cached
+            return cached
+
+
+def _find_prefix(document: dict[str, Any]) -> str:
+    for resource in document.get("resources", ()):
+        for side in ("auth", "anon"):
+            handler = resource.get(side)
+            match = _API_PREFIX.match(handler["path"]) if handler else None
+            if match:
+                return match.group(1)
+    raise ValueError("the description has no handler path to take the API prefix from")
+
+
+def _rewrite_uris(document: dict[str, Any], origin: str) -> dict[str, Any]:
+    rewritten = copy.deepcopy(document)
+    handlers = [
+        resource[side]
+        for resource in rewritten.get("resources", ())
+        for side in ("auth", "anon")
+        if resource.get(side)
+    ]
+    handlers.extend(rewritten.get("handlers", ()))
+    for handler in handlers:
+        handler["uri"] = origin + handler["path"]
+    return rewritten

@@ -1,0 +1,199 @@
+"""Decoding what a MAAS client sends: query strings, multipart and urlencoded forms.
+
+The official CLI sends GET/DELETE parameters in the query string and POST/PUT
+parameters as ``multipart/form-data`` (one part per value, parts with a filename are
+files); other clients use ``application/x-www-form-urlencoded``. Both are accepted.
+"""
+
+from __future__ import annotations
+
+import email.message
+import email.utils
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from urllib.parse import parse_qs
+
+from maas_dyn.sim.maas.responses import BadRequest
+
+MAX_BODY_BYTES = 64 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class Params:
+    """Request parameters: each name maps to all the values sent for it.
+
+    Attributes:
+        values: Field name -> values, in the order they arrived.
+        files: Field name -> contents of the parts that carried a filename.
+    """
+
+    values: Mapping[str, list[str]] = field(default_factory=dict)
+    files: Mapping[str, list[bytes]] = field(default_factory=dict)
+
+    def get(self, name: str, default: str | None = None) -> str | None:
+        """Return the last value of ``name`` (like Django's ``QueryDict.get``).
+
+        Args:
+            name: Field name.
+            default: Returned when the field is absent.
+
+        Returns:
+            The value or ``default``.
+        """
+        found = self.values.get(name)
+        return found[-1] if found else default
+
+    def get_list(self, name: str) -> list[str]:
+        """Return every value of ``name``.
+
+        Args:
+            name: Field name.
+
+        Returns:
+            The values, possibly empty.
+        """
+        return list(self.values.get(name, ()))
+
+    def has(self, name: str) -> bool:
+        """Tell whether ``name`` was sent at all (even with an empty value).
+
+        Args:
+            name: Field name.
+
+        Returns:
+            True when present.
+        """
+        return name in self.values or name in self.files
+
+    def file(self, name: str) -> bytes | None:
+        """Return the content of the last file part called ``name``.
+
+        Args:
+            name: Field name.
+
+        Returns:
+            The bytes, or None when no such file was sent.
+        """
+        found = self.files.get(name)
+        return found[-1] if found else None
+
+    def names(self) -> Iterator[str]:
+        """Iterate over the names of all fields (files included).
+
+        Yields:
+            Field names.
+        """
+        yield from self.values
+        yield from (name for name in self.files if name not in self.values)
+
+
+@dataclass(frozen=True)
+class ApiRequest:
+    """One decoded HTTP request.
+
+    Attributes:
+        method: Upper-case HTTP method.
+        path: URL path without the query string.
+        query: Parameters from the query string.
+        form: Parameters from the body (POST/PUT).
+        headers: Request headers with lower-case names.
+        body: The raw body (kept for uploads of octet streams).
+    """
+
+    method: str
+    path: str
+    query: Params
+    form: Params
+    headers: Mapping[str, str]
+    body: bytes = b""
+
+    @property
+    def op(self) -> str | None:
+        """The ``op`` selecting a non-RESTful action, from the query or the form."""
+        return self.query.get("op") or self.form.get("op")
+
+    @property
+    def data(self) -> Params:
+        """The parameters a handler reads: the body for POST/PUT, else the query."""
+        return self.form if self.method in ("POST", "PUT") else self.query
+
+
+def parse_query(query: str) -> Params:
+    """Decode a query string, keeping repeated keys and blank values.
+
+    Args:
+        query: The part of the URL after ``?``.
+
+    Returns:
+        The parameters.
+    """
+    return Params(parse_qs(query, keep_blank_values=True))
+
+
+def parse_body(content_type: str, body: bytes) -> Params:
+    """Decode a POST/PUT body according to its content type.
+
+    Args:
+        content_type: The ``Content-Type`` header ("" when absent).
+        body: The raw body.
+
+    Returns:
+        The parameters; an empty set for bodies that are not forms.
+
+    Raises:
+        BadRequest: A multipart body is malformed.
+    """
+    media, params = _split_header(content_type)
+    if media == "multipart/form-data":
+        boundary = params.get("boundary")
+        if not boundary:
+            raise BadRequest("Multipart body without a boundary.")
+        return _parse_multipart(body, boundary.encode("latin-1"))
+    if media == "application/x-www-form-urlencoded":
+        return parse_query(body.decode("utf-8", errors="replace"))
+    return Params()
+
+
+def _split_header(value: str) -> tuple[str, dict[str, str]]:
+    message = email.message.Message()
+    message["content-type"] = value or "application/octet-stream"
+    params = {
+        key.lower(): email.utils.collapse_rfc2231_value(val)
+        for key, val in message.get_params(failobj=[])[1:]
+    }
+    return message.get_content_type(), params
+
+
+def _parse_multipart(body: bytes, boundary: bytes) -> Params:
+    values: dict[str, list[str]] = {}
+    files: dict[str, list[bytes]] = {}
+    # Prefixing CRLF lets the first delimiter be matched like every other one.
+    chunks = (b"\r\n" + body).split(b"\r\n--" + boundary)
+    for chunk in chunks[1:]:
+        if chunk.startswith(b"--"):
+            break
+        head, separator, content = chunk.partition(b"\r\n\r\n")
+        if not separator:
+            raise BadRequest("Malformed multipart part: no blank line after the headers.")
+        name, filename = _disposition(head)
+        if name is None:
+            continue
+        if filename is None:
+            values.setdefault(name, []).append(content.decode("utf-8", errors="replace"))
+        else:
+            files.setdefault(name, []).append(content)
+    return Params(values, files)
+
+
+def _disposition(head: bytes) -> tuple[str | None, str | None]:
+    message = email.message.Message()
+    for line in head.decode("utf-8", errors="replace").split("\r\n"):
+        key, colon, value = line.partition(":")
+        if colon:
+            message[key.strip()] = value.strip()
+    name = message.get_param("name", header="content-disposition")
+    filename = message.get_param("filename", header="content-disposition")
+    return (
+        None if name is None else email.utils.collapse_rfc2231_value(name),
+        None if filename is None else email.utils.collapse_rfc2231_value(filename),
+    )

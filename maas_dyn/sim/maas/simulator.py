@@ -1,0 +1,266 @@
+"""The public face of the simulator: :class:`MAASSimulator`."""
+
+from __future__ import annotations
+
+import threading
+from collections import Counter
+from types import TracebackType
+
+from maas_dyn.sim.maas.clock import SimClock
+from maas_dyn.sim.maas.describe import Description
+from maas_dyn.sim.maas.dispatch import CountKey, Dispatcher
+from maas_dyn.sim.maas.faults import Faults
+from maas_dyn.sim.maas.handlers import REGISTRY
+from maas_dyn.sim.maas.oauth import OAuthVerifier
+from maas_dyn.sim.maas.seed import seed_region
+from maas_dyn.sim.maas.server import SimHTTPServer
+from maas_dyn.sim.maas.state import State
+
+_JOIN_TIMEOUT = 10.0
+
+
+class MAASSimulator:
+    """An embedded MAAS region: a real HTTP server on 127.0.0.1 driven by a real description.
+
+    Use it as a context manager, or call :meth:`start` and :meth:`stop`::
+
+        with MAASSimulator(version="3.7", machines=10, speed=50.0) as sim:
+            client = maas_dyn.maas.connect(sim.url, api_key=sim.api_key)
+
+    Long operations (commissioning, deployment, release...) take simulated time: wall
+    time multiplied by ``speed``, plus whatever :meth:`advance` adds. Actions the
+    simulator does not model answer HTTP 501 (see ``MODELLED.md``).
+
+    Args:
+        version: A shipped MAAS release (``maas_dyn._shipped.shipped_releases("maas")``).
+        machines: How many machines to seed.
+        speed: Simulated seconds per wall-clock second for long operations.
+        seed: Seeds all generated data, keys and failures.
+        port: TCP port on 127.0.0.1; 0 picks a free one.
+        deploy_failure_rate: Chance that a deployment ends in "Failed deployment".
+        commission_failure_rate: Chance that commissioning ends in "Failed commissioning".
+
+    Attributes:
+        state: The in-memory region. Hold ``state.lock`` while reading or changing it
+            from a test; call ``state.settle()`` first to apply due transitions.
+        faults: Fault switches (:class:`~maas_dyn.sim.maas.faults.Faults`).
+        clock: The simulated clock.
+    """
+
+    def __init__(
+        self,
+        version: str = "3.7",
+        machines: int = 10,
+        speed: float = 1.0,
+        seed: int = 0,
+        port: int = 0,
+        *,
+        deploy_failure_rate: float = 0.0,
+        commission_failure_rate: float = 0.0,
+    ) -> None:
+        if machines < 0:
+            raise ValueError(f"machines must not be negative, got {machines}")
+        description = Description.shipped(version)
+        self.clock = SimClock(speed)
+        self.state = State(self.clock, seed, description.api_prefix, version)
+        self._admin_token = seed_region(self.state, machines=machines, release=version)
+        self.faults = Faults(seed)
+        self._stopping = threading.Event()
+        self._dispatcher = Dispatcher(
+            self.state,
+            faults=self.faults,
+            registry=REGISTRY,
+            verifier=OAuthVerifier(self.state),
+            description=description,
+            stopping=self._stopping,
+        )
+        self.deploy_failure_rate = deploy_failure_rate
+        self.commission_failure_rate = commission_failure_rate
+        self._requested_port = port
+        self._server: SimHTTPServer | None = None
+        self._thread: threading.Thread | None = None
+
+    # -- lifecycle of the server ---------------------------------------------------------
+
+    def start(self) -> MAASSimulator:
+        """Bind the port and serve in a background thread.
+
+        Returns:
+            The simulator itself.
+
+        Raises:
+            RuntimeError: It is already running.
+        """
+        if self._server is not None:
+            raise RuntimeError("the MAAS simulator is already running")
+        self._stopping.clear()
+        server = SimHTTPServer(self._requested_port, self._dispatcher.handle, self._api_hash)
+        self._server = server
+        self._thread = threading.Thread(
+            target=server.serve_forever,
+            kwargs={"poll_interval": 0.05},
+            name=f"maas-sim-{server.port}",
+            daemon=True,
+        )
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        """Stop serving, close every connection and join every thread. Idempotent."""
+        server, thread = self._server, self._thread
+        if server is None or thread is None:
+            return
+        self._stopping.set()
+        server.shutdown()
+        server.close_all(_JOIN_TIMEOUT)
+        server.server_close()
+        thread.join(_JOIN_TIMEOUT)
+        self._server = self._thread = None
+
+    def __enter__(self) -> MAASSimulator:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    # -- what clients need -------------------------------------------------------------
+
+    @property
+    def port(self) -> int:
+        """The bound port.
+
+        Raises:
+            RuntimeError: The simulator is not running.
+        """
+        if self._server is None:
+            raise RuntimeError("the MAAS simulator is not running; call start() first")
+        return self._server.port
+
+    @property
+    def url(self) -> str:
+        """The region URL a client connects to, e.g. ``http://127.0.0.1:41234/MAAS/``."""
+        root = self._dispatcher.description.api_prefix.split("api/")[0]
+        return f"http://127.0.0.1:{self.port}{root}"
+
+    @property
+    def api_key(self) -> str:
+        """The admin user's API key, ``consumer:token:secret``."""
+        return self._admin_token.api_key
+
+    @property
+    def version(self) -> str:
+        """The release whose description is served."""
+        return self._dispatcher.description.release
+
+    @property
+    def request_counts(self) -> Counter[CountKey]:
+        """Requests received, keyed by (HTTP method, handler name, op or action name).
+
+        The handler name is the resource's authenticated handler (its anonymous one when
+        it has none); the describe document counts as ``("GET", "describe", "describe")``.
+        """
+        return self._dispatcher.request_counts
+
+    def add_user(self, username: str, admin: bool = False) -> str:
+        """Create a user with an API key.
+
+        Args:
+            username: The name.
+            admin: Make the user a superuser.
+
+        Returns:
+            The user's API key.
+
+        Raises:
+            ValueError: The user exists already.
+        """
+        with self.state.lock:
+            if username in self.state.users:
+                raise ValueError(f"user {username!r} exists already")
+            self.state.add_user(username, admin=admin)
+            return self.state.add_token(username).api_key
+
+    def swap_description(self, version: str) -> None:
+        """Serve another release's description from now on (a mid-session upgrade).
+
+        Args:
+            version: A shipped MAAS release.
+        """
+        description = Description.shipped(version)
+        with self.state.lock:
+            self.state.api_prefix = description.api_prefix
+            self.state.release = version
+            self.state.touch_all()
+            self._dispatcher.use(description)
+
+    def advance(self, seconds: float) -> None:
+        """Move simulated time forward and complete every operation that fell due.
+
+        Args:
+            seconds: Simulated seconds; must not be negative.
+        """
+        self.clock.advance(seconds)
+        self.state.settle()
+
+    # -- knobs ---------------------------------------------------------------------------
+
+    @property
+    def speed(self) -> float:
+        """Simulated seconds per wall-clock second (settable)."""
+        return self.clock.speed
+
+    @speed.setter
+    def speed(self, value: float) -> None:
+        self.clock.speed = value
+
+    @property
+    def durations(self) -> dict[str, float]:
+        """Simulated seconds per lifecycle phase, e.g. ``durations["deploy"] = 10``."""
+        return self.state.lifecycle.durations
+
+    @property
+    def deploy_failure_rate(self) -> float:
+        """Chance in [0, 1] that a deployment fails (settable at runtime)."""
+        return self.state.lifecycle.failure_rates["deploy"]
+
+    @deploy_failure_rate.setter
+    def deploy_failure_rate(self, value: float) -> None:
+        self._set_rate("deploy", value)
+
+    @property
+    def commission_failure_rate(self) -> float:
+        """Chance in [0, 1] that commissioning fails (settable at runtime)."""
+        return self.state.lifecycle.failure_rates["commission"]
+
+    @commission_failure_rate.setter
+    def commission_failure_rate(self, value: float) -> None:
+        self._set_rate("commission", value)
+
+    def set_failure_rate(self, operation: str, value: float) -> None:
+        """Set the failure rate of any phase: commission, test, deploy, release, erase.
+
+        Args:
+            operation: The phase name.
+            value: Chance in [0, 1].
+
+        Raises:
+            ValueError: Unknown phase or a rate outside [0, 1].
+        """
+        if operation not in self.state.lifecycle.failure_rates:
+            known = ", ".join(self.state.lifecycle.failure_rates)
+            raise ValueError(f"unknown operation {operation!r}; known: {known}")
+        self._set_rate(operation, value)
+
+    def _set_rate(self, operation: str, value: float) -> None:
+        if not 0.0 <= value <= 1.0:
+            raise ValueError(f"a failure rate must be within [0, 1], got {value}")
+        with self.state.lock:
+            self.state.lifecycle.failure_rates[operation] = float(value)
+
+    def _api_hash(self) -> str:
+        return self._dispatcher.description.hash

@@ -1,0 +1,116 @@
+"""The HTTP server: keep-alive, loopback only, clean start/stop, unexpected errors."""
+
+from __future__ import annotations
+
+import http.client
+import threading
+
+import pytest
+import requests
+
+from maas_dyn.sim.maas import MAASSimulator
+from maas_dyn.sim.maas.request import ApiRequest
+from maas_dyn.sim.maas.responses import Response
+
+from .conftest import Api
+
+
+def test_keep_alive_reuses_one_connection(sim: MAASSimulator) -> None:
+    connection = http.client.HTTPConnection("127.0.0.1", sim.port, timeout=10)
+    try:
+        for _ in range(3):
+            connection.request("GET", "/MAAS/api/2.0/version/")
+            response = connection.getresponse()
+            assert response.status == 200
+            assert int(response.headers["Content-Length"]) == len(response.read())
+        assert connection.sock is not None
+        first_socket = connection.sock
+        connection.request("DELETE", "/MAAS/api/2.0/tags/none/")
+        response = connection.getresponse()
+        response.read()
+        assert response.status == 401
+        assert connection.sock is first_socket
+    finally:
+        connection.close()
+
+
+def test_binds_loopback_on_a_random_port(sim: MAASSimulator) -> None:
+    assert sim.url.startswith("http://127.0.0.1:")
+    assert sim.port > 0
+    assert sim._server is not None
+    assert sim._server.server_address[0] == "127.0.0.1"
+
+
+def test_stop_joins_every_thread_and_is_idempotent() -> None:
+    sim = MAASSimulator(machines=1).start()
+    session = requests.Session()
+    session.get(sim.url + "api/2.0/version/", timeout=10)  # leaves a keep-alive connection
+    assert any(t.name.startswith("maas-sim") for t in threading.enumerate())
+    sim.stop()
+    sim.stop()
+    assert not any(t.name.startswith("maas-sim") for t in threading.enumerate())
+    session.close()
+    with pytest.raises(RuntimeError, match="not running"):
+        _ = sim.url
+    sim.start()
+    try:
+        with pytest.raises(RuntimeError, match="already running"):
+            sim.start()
+        assert requests.get(sim.url + "api/2.0/version/", timeout=10).status_code == 200
+    finally:
+        sim.stop()
+
+
+def test_fixed_port_and_bad_arguments() -> None:
+    with MAASSimulator(machines=0) as first:
+        port = first.port
+    with MAASSimulator(machines=0, port=port) as second:
+        assert second.port == port
+    with pytest.raises(ValueError):
+        MAASSimulator(machines=-1)
+    with pytest.raises(ValueError):
+        MAASSimulator(speed=0)
+
+
+def test_unexpected_errors_become_500_with_hash(sim: MAASSimulator, api: Api,
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    def broken(request: ApiRequest, origin: str) -> Response | None:
+        raise RuntimeError("boom")
+
+    assert sim._server is not None
+    monkeypatch.setattr(sim._server, "app", broken)
+    response = api.get("version/")
+    assert response.status_code == 500
+    assert response.text == "Internal Server Error"
+    assert response.headers["X-MAAS-API-Hash"]
+
+
+def _raw(sim: MAASSimulator, payload: bytes) -> bytes:
+    import socket
+
+    with socket.create_connection(("127.0.0.1", sim.port), timeout=10) as conn:
+        conn.sendall(payload)
+        data = b""
+        while chunk := conn.recv(65536):
+            data += chunk
+    return data
+
+
+def test_every_answer_carries_the_hash_even_stdlib_errors(sim: MAASSimulator) -> None:
+    head = _raw(sim, b"HEAD /MAAS/api/2.0/version/ HTTP/1.1\r\nHost: x\r\n"
+                     b"Connection: close\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 405") and b"X-MAAS-API-Hash: " in head
+    options = _raw(sim, b"OPTIONS /MAAS/ HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+    assert options.startswith(b"HTTP/1.1 501") and b"X-MAAS-API-Hash: " in options
+    crowded = b"GET / HTTP/1.1\r\n" + b"".join(b"X-%d: y\r\n" % n for n in range(120))
+    too_many = _raw(sim, crowded + b"\r\n")
+    assert too_many.startswith(b"HTTP/1.1 431") and b"X-MAAS-API-Hash: " in too_many
+    bad_length = _raw(sim, b"POST /MAAS/api/2.0/tags/ HTTP/1.1\r\nHost: x\r\n"
+                           b"Content-Length: many\r\n\r\n")
+    assert bad_length.startswith(b"HTTP/1.1 400")
+
+
+def test_lazy_export_from_maas_dyn_sim() -> None:
+    import maas_dyn.sim
+
+    assert maas_dyn.sim.MAASSimulator is MAASSimulator
