@@ -1,0 +1,81 @@
+"""``truenas-dyn sim``: run the simulator until interrupted."""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+import time
+from types import FrameType
+
+from maas_dyn.sim.truenas.catalog import Catalog
+from maas_dyn.sim.truenas.simulator import TrueNASSimulator
+
+__all__ = ["build_parser", "main"]
+
+# How often the serving loop looks for a stop request.
+_POLL = 0.2
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Build the argument parser of ``truenas-dyn sim``.
+
+    Returns:
+        The parser.
+    """
+    parser = argparse.ArgumentParser(
+        prog="truenas-dyn sim",
+        description="Serve a simulated TrueNAS middleware on 127.0.0.1.")
+    parser.add_argument("--version", default="25.10", choices=Catalog.releases(),
+                        help="release whose API description is served (default: %(default)s)")
+    parser.add_argument("--port", type=int, default=0,
+                        help="TCP port; 0 picks a free one (default: %(default)s)")
+    parser.add_argument("--speed", type=float, default=1.0,
+                        help="simulated seconds per real second (default: %(default)s)")
+    parser.add_argument("--seed", type=int, default=0,
+                        help="seed of everything random (default: %(default)s)")
+    return parser
+
+
+def _banner(sim: TrueNASSimulator) -> str:
+    return "\n".join((
+        f"TrueNAS {sim.version} simulator ({sim.api_version})",
+        f"  url:          {sim.url}",
+        f"  legacy url:   {sim.legacy_url}",
+        f"  http:         {sim.base_url}",
+        f"  password:     {sim.username} / {sim.password}",
+        f"  api key:      {sim.username} / {sim.api_key}",
+        f"  otp user:     {sim.otp_username} / {sim.otp_password}",
+        f"  otp secret:   {sim.otp_secret}",
+        "Press Ctrl-C to stop.",
+    ))
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run ``truenas-dyn sim`` until Ctrl-C or SIGTERM.
+
+    Args:
+        argv: Arguments after ``sim``; ``sys.argv[1:]`` when omitted.
+
+    Returns:
+        0 on a clean stop.
+    """
+    args = build_parser().parse_args(argv)
+    # A signal handler must not take locks (an Event would), so it only records the signal.
+    requested: list[int] = []
+
+    def _stop(signum: int, frame: FrameType | None) -> None:
+        requested.append(signum)
+
+    previous = {sig: signal.signal(sig, _stop) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        with TrueNASSimulator(version=args.version, speed=args.speed, seed=args.seed,
+                              port=args.port) as sim:
+            sys.stdout.write(_banner(sim) + "\n")
+            sys.stdout.flush()
+            while not requested:
+                time.sleep(_POLL)
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    return 0

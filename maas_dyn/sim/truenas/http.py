@@ -1,0 +1,374 @@
+"""HTTP endpoints next to the WebSockets: ``/api/versions``, ``/_download``, ``/_upload``.
+
+Status codes and texts follow the middleware's ``FileApplication`` and ``restful``
+credential parsing: ``Basic`` (username/password, refused for two-factor users),
+``Bearer`` (API key; a login token is accepted too), ``Token`` and ``?auth_token=``
+(login token).
+
+``GET`` requests go through the ``process_request`` hook of ``websockets``. Its HTTP parser
+takes no request body, so ``POST /_upload`` is read off the socket by
+:func:`upload_connection_class` before ``websockets`` sees it.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import email.parser
+import email.policy
+import http
+import json
+import select
+import socket
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+from websockets.datastructures import Headers
+from websockets.http11 import Request, Response
+from websockets.sync.server import ServerConnection
+
+from maas_dyn.sim.truenas.auth import Credentials
+from maas_dyn.sim.truenas.dispatch import Dispatcher, Pipes
+from maas_dyn.sim.truenas.exceptions import ENOMETHOD, CallError
+from maas_dyn.sim.truenas.runtime import Runtime
+from maas_dyn.sim.truenas.services.accounts import find_user
+from maas_dyn.sim.truenas.services.auth import api_key_owner
+from maas_dyn.sim.truenas.session import NullTransport, Session
+
+__all__ = ["HttpEndpoints", "upload_connection_class"]
+
+_MAX_HEAD = 16384
+_MAX_UPLOAD = 64 * 1024 * 1024
+_HEAD_TIMEOUT = 10.0
+_PEEK_PAUSE = 0.005
+# How long a download waits for its job to finish, in real seconds.
+_DOWNLOAD_WAIT = 60.0
+# How often waits (for a job, for a request head) look whether the server stops.
+_POLL = 0.05
+
+
+@dataclass(frozen=True)
+class Reply:
+    """An HTTP reply before it is serialised.
+
+    Attributes:
+        status: Status code.
+        body: Body bytes.
+        content_type: Content-Type header.
+        headers: Further headers.
+    """
+
+    status: int
+    body: bytes = b""
+    content_type: str = "text/plain; charset=utf-8"
+    headers: tuple[tuple[str, str], ...] = ()
+
+    @classmethod
+    def text(cls, status: int, text: str = "") -> Reply:
+        """Build a plain-text reply.
+
+        Args:
+            status: Status code.
+            text: Body.
+
+        Returns:
+            The reply.
+        """
+        return cls(status, text.encode())
+
+    @classmethod
+    def json(cls, value: object) -> Reply:
+        """Build a 200 JSON reply.
+
+        Args:
+            value: The JSON value.
+
+        Returns:
+            The reply.
+        """
+        return cls(200, json.dumps(value).encode(), "application/json")
+
+    def to_response(self) -> Response:
+        """Convert to a ``websockets`` response.
+
+        Returns:
+            The response.
+        """
+        headers = Headers([("Content-Type", self.content_type),
+                           ("Content-Length", str(len(self.body))), *self.headers])
+        return Response(self.status, http.HTTPStatus(self.status).phrase, headers, self.body)
+
+    def to_bytes(self) -> bytes:
+        """Serialise as an HTTP/1.1 message that closes the connection.
+
+        Returns:
+            The raw bytes.
+        """
+        lines = [f"HTTP/1.1 {self.status} {http.HTTPStatus(self.status).phrase}",
+                 f"Content-Type: {self.content_type}", f"Content-Length: {len(self.body)}",
+                 "Connection: close", *(f"{k}: {v}" for k, v in self.headers)]
+        return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + self.body
+
+
+class HttpEndpoints:
+    """The simulator's HTTP side.
+
+    Args:
+        rt: The simulator's parts.
+        dispatcher: The call funnel (uploads start jobs through it).
+        websocket_paths: Paths that upgrade to a WebSocket.
+        stopping: Set when the simulator stops (ends download waits).
+    """
+
+    def __init__(self, rt: Runtime, dispatcher: Dispatcher, websocket_paths: frozenset[str],
+                 stopping: Callable[[], bool]):
+        self._rt = rt
+        self._dispatcher = dispatcher
+        self._websocket_paths = websocket_paths
+        self._stopping = stopping
+
+    # --- GET, through websockets' process_request ------------------------------------
+
+    def process_request(self, connection: ServerConnection, request: Request
+                        ) -> Response | None:
+        """Answer HTTP requests; let WebSocket upgrades of known paths through.
+
+        Args:
+            connection: The connection being opened.
+            request: The request.
+
+        Returns:
+            A response, or ``None`` to go on with the WebSocket handshake.
+        """
+        url = urlsplit(request.path)
+        peer = connection.remote_address
+        origin = str(peer[0]) if isinstance(peer, tuple) and peer else "127.0.0.1"
+        if url.path in self._websocket_paths and request.method == "GET":
+            return None
+        if url.path == "/api/versions" and request.method == "GET":
+            return Reply.json([self._rt.catalog.api_version]).to_response()
+        if url.path.startswith("/_download") and request.method == "GET":
+            return self.download(url.path, url.query, origin).to_response()
+        if url.path.startswith("/_upload"):
+            return Reply.text(405, "No part found on payload").to_response()
+        return Reply.text(404, "Not Found").to_response()
+
+    def download(self, path: str, query: str, origin: str) -> Reply:
+        """Serve ``GET /_download/<job id>?auth_token=...``.
+
+        Args:
+            path: URL path.
+            query: URL query string.
+            origin: Peer address.
+
+        Returns:
+            The job's output once it finished, or the middleware's error status.
+        """
+        if not path[-1:].isdigit():
+            return Reply.text(404)
+        job_id = int(path.rsplit("/", 1)[-1])
+        values = parse_qs(query).get("auth_token")
+        token = self._rt.tokens.find(values[0], origin) if values else None
+        if token is None or token.attributes.get("job") != job_id:
+            return Reply.text(401)
+        self._rt.tokens.destroy(token)
+        job = self._rt.jobs.get(job_id)
+        # Download tokens are only issued for jobs with an output; a forgotten job is gone.
+        if job is None or job.output is None:
+            return Reply.text(404)
+        deadline = time.monotonic() + _DOWNLOAD_WAIT
+        while not job.finished.wait(_POLL):
+            if self._stopping() or time.monotonic() > deadline:
+                break
+        filename = token.attributes.get("filename")
+        return Reply(200, bytes(job.output), "application/octet-stream",
+                     (("Content-Disposition", f'attachment; filename="{filename}"'),))
+
+    # --- POST /_upload, read off the socket ---------------------------------------------
+
+    def upload(self, head: bytes, body: bytes, origin: str) -> Reply:
+        """Serve ``POST /_upload``.
+
+        Args:
+            head: Request line and headers.
+            body: Request body (multipart/form-data).
+            origin: Peer address.
+
+        Returns:
+            ``{"job_id": N}`` or the middleware's error status.
+        """
+        lines = head.decode("latin-1").split("\r\n")
+        target = lines[0].split(" ")[1] if len(lines[0].split(" ")) > 1 else "/"
+        headers = {k.strip().lower(): v.strip() for k, _, v in
+                   (line.partition(":") for line in lines[1:] if ":" in line)}
+        parts = _multipart(headers.get("content-type", ""), body)
+        if not parts:
+            return Reply.text(405, "No part found on payload")
+        if parts[0][0] != "data":
+            return Reply.text(405, '"data" part must be the first on payload')
+        try:
+            data = json.loads(parts[0][1])
+        except ValueError as error:
+            return Reply.text(400, str(error))
+        if not isinstance(data, dict) or "method" not in data:
+            return Reply.text(422)
+        credentials = self._authenticate(headers.get("authorization"),
+                                         urlsplit(target).query, origin)
+        if isinstance(credentials, Reply):
+            return credentials
+        if len(parts) < 2 or parts[1][0] != "file":
+            return Reply.text(405, '"file" not found as second part on payload')
+        session = Session(NullTransport(), dict, origin, credentials=credentials)
+        try:
+            job = self._dispatcher.start_job(session, str(data["method"]),
+                                             list(data.get("params") or []),
+                                             Pipes(input=parts[1][1]))
+        except CallError as error:
+            return Reply.text(422 if error.errno == ENOMETHOD else 412, str(error))
+        except Exception as error:  # the middleware answers 500 with the text
+            return Reply.text(500, str(error))
+        return Reply.json({"job_id": job.id})
+
+    def _authenticate(self, authorization: str | None, query: str, origin: str
+                      ) -> Credentials | Reply:
+        state = self._rt.state
+        if authorization is None:
+            values = parse_qs(query).get("auth_token")
+            if not values:
+                return Reply.text(401)
+            return self._token(values[0], origin)
+        scheme, _, value = authorization.partition(" ")
+        if scheme == "Basic":
+            try:
+                username, _, password = base64.b64decode(value).decode().partition(":")
+            except (binascii.Error, UnicodeDecodeError):
+                return Reply.text(400)
+            if username in state.otp_secrets:
+                return Reply.text(401, "HTTP Basic Auth is unavailable when OTP is enabled")
+            user = find_user(state, username)
+            if user is None or user["locked"] or state.passwords.get(username) != password:
+                return Reply.text(401, "Bad username or password")
+            return Credentials("LOGIN_PASSWORD", username)
+        if scheme == "Bearer":
+            key = api_key_owner(state, value)
+            if key is not None:
+                return Credentials("API_KEY", key["username"],
+                                   api_key={"id": key["id"], "name": key["name"]})
+            return self._token(value, origin)
+        if scheme == "Token":
+            return self._token(value, origin)
+        return Reply.text(401)
+
+    def _token(self, value: str, origin: str) -> Credentials | Reply:
+        token = self._rt.tokens.find(value, origin)
+        if token is None or token.attributes:
+            return Reply.text(403, "Invalid token")
+        if token.single_use:
+            self._rt.tokens.destroy(token)
+        return Credentials("TOKEN", token.parent.root.username, parent=token.parent)
+
+
+def _multipart(content_type: str, body: bytes) -> list[tuple[str, bytes]]:
+    # The stdlib MIME parser reads multipart/form-data once given its Content-Type.
+    if not content_type.lower().startswith("multipart/"):
+        return []
+    message = email.parser.BytesParser(policy=email.policy.HTTP).parsebytes(
+        f"Content-Type: {content_type}\r\n\r\n".encode("latin-1") + body)
+    parts = []
+    for part in message.iter_parts():
+        name = part.get_param("name", header="content-disposition")
+        payload = part.get_payload(decode=True)
+        parts.append((str(name or ""), payload if isinstance(payload, bytes) else b""))
+    return parts
+
+
+def _peek_head(sock: socket.socket, stopping: Callable[[], bool]) -> bytes:
+    """Look at the request head without consuming it (bounded in size and time)."""
+    deadline = time.monotonic() + _HEAD_TIMEOUT
+    seen = b""
+    while b"\r\n\r\n" not in seen and len(seen) < _MAX_HEAD:
+        remaining = deadline - time.monotonic()
+        if remaining <= 0 or stopping():
+            break
+        if not select.select([sock], [], [], min(remaining, _POLL))[0]:
+            continue
+        peeked = sock.recv(_MAX_HEAD, socket.MSG_PEEK)
+        if not peeked:
+            break
+        if len(peeked) == len(seen):
+            # Nothing new yet; the socket stays readable, so pause instead of spinning.
+            time.sleep(_PEEK_PAUSE)
+        seen = peeked
+    return seen.split(b"\r\n\r\n", 1)[0]
+
+
+def _content_length(head: bytes) -> int:
+    for line in head.split(b"\r\n")[1:]:
+        name, _, value = line.partition(b":")
+        if name.strip().lower() == b"content-length" and value.strip().isdigit():
+            return int(value.strip())
+    return 0
+
+
+def _read_exact(sock: socket.socket, size: int) -> bytes:
+    chunks = []
+    remaining = size
+    sock.settimeout(_HEAD_TIMEOUT)
+    while remaining > 0:
+        chunk = sock.recv(min(remaining, 1 << 20))
+        if not chunk:
+            break
+        chunks.append(chunk)
+        remaining -= len(chunk)
+    return b"".join(chunks)
+
+
+class _AnsweredOverHttp(Exception):
+    """The request was a plain HTTP upload, answered before any WebSocket handshake."""
+
+
+def upload_connection_class(endpoints: HttpEndpoints, stopping: Callable[[], bool]
+                            ) -> type[ServerConnection]:
+    """Make the ``create_connection`` class that intercepts uploads.
+
+    ``websockets`` builds one connection per accepted socket through this class. A request
+    with a body is an upload: it is read and answered here, and raising from the
+    constructor makes ``websockets`` close the socket without logging.
+
+    Args:
+        endpoints: Where uploads are served.
+        stopping: Tells when the server stops (ends the wait for a request head).
+
+    Returns:
+        A ``ServerConnection`` subclass.
+    """
+
+    class _Connection(ServerConnection):
+        def __init__(self, sock: socket.socket, *args: Any, **kwargs: Any):
+            head = _peek_head(sock, stopping)
+            length = _content_length(head)
+            if length:
+                _answer_upload(endpoints, sock, head, length)
+                raise _AnsweredOverHttp()
+            super().__init__(sock, *args, **kwargs)
+
+    return _Connection
+
+
+def _answer_upload(endpoints: HttpEndpoints, sock: socket.socket, head: bytes, length: int
+                   ) -> None:
+    peer = sock.getpeername()
+    origin = str(peer[0]) if isinstance(peer, tuple) else "127.0.0.1"
+    if length > _MAX_UPLOAD:
+        reply = Reply.text(413, f"Upload larger than {_MAX_UPLOAD} bytes")
+    else:
+        _read_exact(sock, len(head) + 4)
+        reply = endpoints.upload(head, _read_exact(sock, length), origin)
+    try:
+        sock.sendall(reply.to_bytes())
+        sock.shutdown(socket.SHUT_WR)
+    except OSError:
+        return

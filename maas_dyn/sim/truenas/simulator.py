@@ -1,0 +1,214 @@
+"""The public face of the simulator: :class:`TrueNASSimulator`."""
+
+from __future__ import annotations
+
+import random
+import threading
+from types import TracebackType
+from typing import Any
+
+from maas_dyn.sim.truenas import totp
+from maas_dyn.sim.truenas.catalog import Catalog
+from maas_dyn.sim.truenas.clock import SimClock
+from maas_dyn.sim.truenas.dispatch import Dispatcher
+from maas_dyn.sim.truenas.events import EventHub
+from maas_dyn.sim.truenas.faults import Faults
+from maas_dyn.sim.truenas.jobs import JobManager
+from maas_dyn.sim.truenas.runtime import CallCounter, Runtime
+from maas_dyn.sim.truenas.seed import seed as seed_state
+from maas_dyn.sim.truenas.server import HOST, Server
+from maas_dyn.sim.truenas.services import HANDLERS
+from maas_dyn.sim.truenas.services.alerts import raise_alert
+from maas_dyn.sim.truenas.state import State
+
+__all__ = ["TrueNASSimulator"]
+
+
+class TrueNASSimulator:
+    """An embedded TrueNAS middleware on 127.0.0.1, driven by a shipped description.
+
+    Use it as a context manager, or call :meth:`start` and :meth:`stop`::
+
+        with TrueNASSimulator(version="25.10") as sim:
+            client = connect(sim.url, username=sim.username, password=sim.password)
+
+    Args:
+        version: Release to serve (a shipped description, e.g. ``"25.10"``).
+        speed: Simulated seconds per real second (jobs finish ``speed`` times faster).
+        seed: Seed of everything random (serials, OTP secret, fault probabilities).
+        port: TCP port; 0 picks a free one.
+        hostname: Host name the simulated system reports.
+        job_workers: Jobs that may run at once.
+    """
+
+    def __init__(self, version: str = "25.10", speed: float = 50.0, seed: int = 0,
+                 port: int = 0, *, hostname: str = "truenas-sim", job_workers: int = 4):
+        self._stopping = threading.Event()
+        catalog = Catalog(version)
+        rng = random.Random(seed)  # noqa: S311 - reproducible state, not secrets
+        state = State(catalog)
+        self._secrets = seed_state(state, rng)
+        events = EventHub()
+        self._faults = Faults(seed)
+        self._rt = Runtime(catalog, state, events, JobManager(events, self._faults, job_workers),
+                           SimClock(speed, self._stopping), self._faults, rng=rng,
+                           hostname=hostname)
+        self._dispatcher = Dispatcher(self._rt, HANDLERS)
+        self._requested_port = port
+        self._server: Server | None = None
+
+    # --- lifecycle -----------------------------------------------------------------
+
+    def start(self) -> TrueNASSimulator:
+        """Start serving.
+
+        Returns:
+            The simulator.
+
+        Raises:
+            RuntimeError: Already started.
+        """
+        if self._server is not None:
+            raise RuntimeError("the simulator is already running")
+        self._server = Server(self._rt, self._dispatcher, self._requested_port, self._stopping)
+        self._server.start()
+        return self
+
+    def stop(self) -> None:
+        """Close every connection, abort running jobs and join every thread."""
+        self._stopping.set()
+        if self._server is not None:
+            self._server.stop()
+            self._server = None
+        self._rt.jobs.shutdown()
+
+    def restart(self) -> None:
+        """Drop every session (as a middleware restart does); state and port are kept."""
+        self._running().drop_all()
+
+    def __enter__(self) -> TrueNASSimulator:
+        return self.start()
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 traceback: TracebackType | None) -> None:
+        self.stop()
+
+    def _running(self) -> Server:
+        if self._server is None:
+            raise RuntimeError("the simulator is not running; call start() first")
+        return self._server
+
+    # --- where and who ---------------------------------------------------------------
+
+    @property
+    def port(self) -> int:
+        """The TCP port served."""
+        return self._running().port
+
+    @property
+    def base_url(self) -> str:
+        """``http://127.0.0.1:<port>``."""
+        return f"http://{HOST}:{self.port}"
+
+    @property
+    def url(self) -> str:
+        """The JSON-RPC endpoint, ``ws://127.0.0.1:<port>/api/current``."""
+        return f"ws://{HOST}:{self.port}/api/current"
+
+    @property
+    def legacy_url(self) -> str:
+        """The legacy endpoint, ``ws://127.0.0.1:<port>/websocket``."""
+        return f"ws://{HOST}:{self.port}/websocket"
+
+    @property
+    def version(self) -> str:
+        """The served release, e.g. ``"25.10"``."""
+        return self._rt.catalog.release
+
+    @property
+    def api_version(self) -> str:
+        """The served API version, e.g. ``"v25.10.0"``."""
+        return self._rt.catalog.api_version
+
+    @property
+    def username(self) -> str:
+        """The administrator who logs in with a password or API key."""
+        return self._secrets.username
+
+    @property
+    def password(self) -> str:
+        """That administrator's password."""
+        return self._secrets.password
+
+    @property
+    def api_key(self) -> str:
+        """That administrator's API key, ``"<id>-<secret>"``."""
+        return self._secrets.api_key
+
+    @property
+    def otp_username(self) -> str:
+        """The administrator with two-factor authentication."""
+        return self._secrets.otp_username
+
+    @property
+    def otp_password(self) -> str:
+        """That administrator's password."""
+        return self._secrets.otp_password
+
+    @property
+    def otp_secret(self) -> str:
+        """That administrator's base32 TOTP secret."""
+        return self._secrets.otp_secret
+
+    def totp_now(self, secret: str | None = None) -> str:
+        """Compute the current one-time password.
+
+        Args:
+            secret: Base32 secret; :attr:`otp_secret` when omitted.
+
+        Returns:
+            The 6-digit code.
+        """
+        return totp.totp(secret or self.otp_secret)
+
+    # --- inspection and control ------------------------------------------------------
+
+    @property
+    def state(self) -> State:
+        """The in-memory model (hold ``state.lock`` while reading or changing it)."""
+        return self._rt.state
+
+    @property
+    def faults(self) -> Faults:
+        """The fault switches."""
+        return self._faults
+
+    @property
+    def jobs(self) -> JobManager:
+        """The jobs engine (``jobs.records()`` lists every remembered job)."""
+        return self._rt.jobs
+
+    @property
+    def call_counts(self) -> CallCounter:
+        """Calls received per method name."""
+        return self._rt.counts
+
+    @property
+    def modelled_methods(self) -> frozenset[str]:
+        """Methods of the served description that the simulator models."""
+        return frozenset(set(HANDLERS) & set(self._rt.catalog.methods))
+
+    def raise_alert(self, klass: str, text: str, level: str = "WARNING",
+                    args: Any = None) -> dict[str, Any]:
+        """Make an alert appear (subscribers of ``alert.list`` are told).
+
+        Args:
+            klass: Alert class, e.g. ``"PoolDegraded"``.
+            text: Alert text.
+            level: Severity.
+            args: Alert arguments.
+
+        Returns:
+            The alert.
+        """
+        return raise_alert(self._rt, klass, text, level, args)
