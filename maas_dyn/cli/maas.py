@@ -69,8 +69,9 @@ COMMANDS: dict[str, Command] = {
     "completion": Command("maas_dyn.cli.completion", "completion_command",
                           "completion bash|zsh", "Print a shell completion script."),
     "__complete": Command("maas_dyn.cli.completion", "complete_command", hidden=True),
-    "sim": Command("maas_dyn.sim.maas.cli", "main", "sim ...",
-                   "Run the embedded MAAS simulator.", external=True),
+    "sim": Command("maas_dyn.cli.sim", "main", "sim maas|truenas [options]",
+                   "Run an embedded simulator (prints its URL and credentials).",
+                   external=True),
     "demo": Command("maas_dyn.demo", "main", "demo ...",
                     "A guided tour against the simulator.", external=True),
 }

@@ -59,8 +59,18 @@ def test_external_commands_get_their_arguments(cli: Callable[..., Result],
     fake = types.ModuleType("maas_dyn.sim.maas.cli")
     fake.main = lambda argv: seen.append(argv) or 7  # type: ignore[attr-defined]
     monkeypatch.setitem(sys.modules, "maas_dyn.sim.maas.cli", fake)
-    assert cli("sim", "serve", "--port", "0").code == 7
-    assert seen == [["serve", "--port", "0"]]
+    assert cli("sim", "maas", "--port", "0").code == 7
+    assert seen == [["--port", "0"]]
+
+
+@pytest.mark.parametrize(("argv", "message"), [
+    ((), "usage: maas-dyn sim maas|truenas"),
+    (("mass",), "unknown simulator 'mass', did you mean maas?"),
+])
+def test_sim_needs_a_server_word(cli: Callable[..., Result], argv: tuple[str, ...],
+                                 message: str) -> None:
+    result = cli("sim", *argv)
+    assert result.code == 2 and message in result.err
 
 
 @pytest.mark.parametrize(("raised", "code", "err"), [
@@ -76,7 +86,7 @@ def test_external_commands_may_exit(cli: Callable[..., Result], monkeypatch: pyt
     fake = types.ModuleType("maas_dyn.sim.maas.cli")
     fake.main = main  # type: ignore[attr-defined]
     monkeypatch.setitem(sys.modules, "maas_dyn.sim.maas.cli", fake)
-    result = cli("sim")
+    result = cli("sim", "maas")
     assert (result.code, result.err) == (code, err)
 
 
@@ -96,7 +106,7 @@ def test_missing_dependency_inside_a_command_is_not_hidden(
 
     monkeypatch.setattr(entry.importlib, "import_module", broken)
     with pytest.raises(ModuleNotFoundError, match="websockets"):
-        cli("sim")
+        cli("demo")
 
 
 def test_interrupt_exits_130(cli: Callable[..., Result], monkeypatch: pytest.MonkeyPatch) -> None:

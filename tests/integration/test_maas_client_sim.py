@@ -1,0 +1,174 @@
+"""The MAAS client against the embedded simulator over real sockets on 127.0.0.1."""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Iterator
+
+import pytest
+
+from maas_dyn import errors
+from maas_dyn.maas import Client, DescriptionChangedWarning
+from maas_dyn.retry import RetryPolicy
+from maas_dyn.sim.maas import MAASSimulator
+from maas_dyn.workflows.waiters import get_waiter
+
+FAST = RetryPolicy(total=3, backoff_factor=0.01, max_total_time=5)
+
+
+@pytest.fixture
+def sim() -> Iterator[MAASSimulator]:
+    with MAASSimulator(version="3.7", machines=8, speed=500.0, seed=3) as running:
+        yield running
+
+
+@pytest.fixture
+def client(sim: MAASSimulator) -> Iterator[Client]:
+    with Client(sim.url, sim.api_key, cache=False, retry=FAST, timeout=(2, 5)) as connected:
+        yield connected
+
+
+def _ready(client: Client) -> str:
+    return next(m["system_id"] for m in client.machines.read() if m["status_name"] == "Ready")
+
+
+def test_connect_and_explore(client: Client, sim: MAASSimulator) -> None:
+    assert client.users.whoami()["username"] == "admin"
+    assert client.last_response is not None
+    assert client.last_response.headers["X-MAAS-API-Hash"] == client.description.hash
+    assert client.version.read()["version"].startswith("3.7")
+    assert len(client.machines.read()) == 8
+
+
+def test_full_machine_lifecycle(client: Client) -> None:
+    system_id = _ready(client)
+    assert client.machine.commission(system_id)["status_name"] == "Commissioning"
+    get_waiter(client, "machine_commissioned", interval=0.05, timeout=20).wait(system_id)
+    allocated = client.machines.allocate(system_id=system_id)
+    assert allocated["status_name"] == "Allocated"
+    client.machine.deploy(system_id, distro_series="jammy")
+    deployed = get_waiter(client, "machine_deployed", interval=0.05, timeout=20).wait(system_id)
+    assert deployed["osystem"] == "ubuntu" and deployed["distro_series"] == "jammy"
+    assert deployed["power_state"] == "on"
+    client.machine.release(system_id, comment="done")
+    released = get_waiter(client, "machine_released", interval=0.05, timeout=20).wait(system_id)
+    assert released["owner"] is None and released["power_state"] == "off"
+
+
+def test_invalid_transition_is_a_conflict(client: Client) -> None:
+    system_id = next(m["system_id"] for m in client.machines.read()
+                     if m["status_name"] == "New")
+    with pytest.raises((errors.ConflictError, errors.BadRequestError)) as info:
+        client.machine.release(system_id)
+    assert "New" in info.value.message
+
+
+def test_tags(client: Client) -> None:
+    ids = [m["system_id"] for m in client.machines.read()][:3]
+    client.tags.create(name="k8s", comment="workers")
+    client.tag.update_nodes("k8s", add=ids)
+    assert sorted(m["system_id"] for m in client.tag.machines("k8s")) == sorted(ids)
+    client.tag.update_nodes("k8s", remove=ids[:1])
+    assert len(client.tag.machines("k8s")) == 2
+    with pytest.raises(errors.NotFoundError):
+        client.tag.read("nope")
+
+
+def test_networks(client: Client) -> None:
+    fabric = client.fabrics.create(name="fabric-test")
+    vlan = client.vlans.create(fabric["id"], vid=42, name="v42")
+    assert client.vlan.read(fabric["id"], 42)["name"] == "v42"
+    subnet = client.subnets.create(cidr="10.42.0.0/24", vlan=vlan["id"])
+    assert subnet["cidr"] == "10.42.0.0/24"
+    assert any(s["id"] == subnet["id"] for s in client.subnets.read())
+
+
+def test_storage_layout(client: Client) -> None:
+    system_id = _ready(client)
+    client.machine.set_storage_layout(system_id, storage_layout="lvm")
+    devices = client.block_devices.read(system_id)
+    assert devices and all("id" in d for d in devices)
+
+
+def test_field_errors(client: Client) -> None:
+    with pytest.raises(errors.BadRequestError) as info:
+        client.tags.create()
+    assert "name" in info.value.field_errors
+
+
+def test_auth_failures(sim: MAASSimulator) -> None:
+    with Client(sim.url, "nobody:nothing:wrong", cache=False) as stranger:
+        with pytest.raises(errors.UnauthorizedError) as info:
+            stranger.users.whoami()
+        assert "wrong" not in str(info.value)
+    consumer, token, _ = sim.api_key.split(":")
+    with Client(sim.url, f"{consumer}:{token}:badsecret", cache=False) as forged, \
+            pytest.raises(errors.AuthenticationError):
+        forged.users.whoami()
+    with Client(sim.url, cache=False) as anonymous:
+        assert anonymous.version.read()["version"]
+        with pytest.raises(errors.UnauthorizedError):
+            anonymous.machines.read()
+
+
+def test_non_admin_is_forbidden_admin_actions(sim: MAASSimulator) -> None:
+    key = sim.add_user("alice")
+    with Client(sim.url, key, cache=False) as alice, pytest.raises(errors.ForbiddenError):
+        alice.users.create(username="bob", email="b@example.com", password="x",
+                           is_superuser=False)
+
+
+def test_503_with_retry_after_is_retried(client: Client, sim: MAASSimulator) -> None:
+    sim.faults.unavailable(retry_after=0, times=2, method="GET", op="read")
+    assert client.tags.read() is not None
+
+
+def test_deploy_is_not_resent_after_503(client: Client, sim: MAASSimulator) -> None:
+    system_id = _ready(client)
+    sim.faults.unavailable(retry_after=0, times=1, op="deploy")
+    before = sim.request_counts[("POST", "MachineHandler", "deploy")]
+    with pytest.raises(errors.ServiceUnavailableError):
+        client.machine.deploy(system_id)
+    assert sim.request_counts[("POST", "MachineHandler", "deploy")] == before + 1
+
+
+def test_locked_machine_conflict(client: Client, sim: MAASSimulator) -> None:
+    sim.faults.locked(retry_after=0, times=1, op="deploy")
+    with pytest.raises(errors.ConflictError) as info:
+        client.machine.deploy(_ready(client))
+    assert info.value.retry_after == "0"
+
+
+def test_slow_reply_times_out(sim: MAASSimulator) -> None:
+    with Client(sim.url, sim.api_key, cache=False, timeout=(2, 0.3),
+                retry=RetryPolicy.never()) as impatient:
+        sim.faults.slow(1.0, times=1, op="whoami")
+        with pytest.raises(errors.Timeout):
+            impatient.users.whoami()
+
+
+def test_dropped_connection(client: Client, sim: MAASSimulator) -> None:
+    sim.faults.drop(times=1, method="POST")
+    with pytest.raises(errors.ConnectionClosed):
+        client.machine.deploy(_ready(client))
+    sim.faults.drop(times=1, method="GET", op="whoami")
+    assert client.users.whoami()["username"] == "admin"  # a GET is retried
+
+
+def test_server_upgrade_swaps_the_description(client: Client, sim: MAASSimulator) -> None:
+    old_hash = client.description.hash
+    sim.swap_description("3.6")
+    with pytest.warns(DescriptionChangedWarning):
+        client.users.whoami()
+    assert client.description.hash != old_hash
+    assert "reserved_ip" in client.handlers  # 3.6 has ReservedIp too
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        client.users.whoami()
+
+
+def test_unmodelled_action_answers_501(client: Client) -> None:
+    with pytest.raises(errors.MAASAPIError) as info:
+        client.license_keys.create(osystem="windows", distro_series="2012", license_key="x")
+    assert info.value.status == 501
+    assert "LicenseKeysHandler" in info.value.message
