@@ -1,27 +1,32 @@
 """The main job: ``maas-dyn demo`` shows the product against the embedded simulators.
 
-It starts the simulators in-process on 127.0.0.1, connects to them exactly as to a
-real server, and runs a realistic session: explore the generated API and a docstring,
-commission and deploy a few machines with live progress, tag them, create a VLAN and a
-subnet, run a power action, and print a summary. Nothing here is specific to the
-simulator: point the same calls at a real region and they do the same.
+It starts the simulators in-process on 127.0.0.1, connects to them exactly as to real
+servers, and runs a realistic session. MAAS: explore the generated API and a
+docstring, commission and deploy a few machines with live progress, tag them, create a
+VLAN and a subnet, run a power action, print a summary. TrueNAS: log in, explore,
+create a pool over simulated disks with job progress, create datasets and an SMB share,
+query with filters, and receive an alert through a subscription. Nothing here is
+specific to the simulators: point the same calls at real servers and they do the same.
 """
 
 from __future__ import annotations
 
 import argparse
 import inspect
+import queue
 import sys
 import time
-from collections.abc import Sequence
-from typing import TextIO
+from collections.abc import Callable, Sequence
+from typing import Any, TextIO
 
+from maas_dyn import truenas
 from maas_dyn.maas import Client
 from maas_dyn.sim.maas import MAASSimulator
+from maas_dyn.sim.truenas import TrueNASSimulator
 from maas_dyn.workflows.bulk import BulkResult, run_bulk
 from maas_dyn.workflows.waiters import Progress, get_waiter
 
-__all__ = ["main", "run_maas_demo"]
+__all__ = ["main", "run_maas_demo", "run_truenas_demo"]
 
 _STARTABLE = ("New", "Ready")
 
@@ -156,6 +161,71 @@ def run_maas_demo(out: TextIO | None = None, *, machines: int = 12, deploy: int 
     return 0
 
 
+def _truenas_session(nas: truenas.Client, say: _Printer,
+                     raise_alert: Callable[[], object]) -> None:
+    say.section("6. TrueNAS: the client is built from core.get_methods after login")
+    methods = nas.methods
+    if methods is None:  # connect() always loads them
+        raise RuntimeError("the TrueNAS client has no method list after login")
+    create = methods.get("pool.create")
+    say.line(f"{len(methods)} methods; pool.create is a job: "
+             f"{create is not None and create.job}")
+    say.line(f"nas.pool.dataset.query{inspect.signature(nas.pool.dataset.query)}")
+    disks = [d["name"] for d in nas.disk.query([], {"order_by": ["name"]})]
+    say.line(f"disks: {', '.join(disks)}")
+
+    say.section("7. Create a pool (a job) with live progress")
+    job = nas.pool.create({"name": "tank", "topology": {
+        "data": [{"type": "RAIDZ1", "disks": disks[:3]}]}})
+    shown: set[int] = set()
+
+    def progress(step: dict[str, Any]) -> None:
+        percent = int(step.get("percent") or 0)
+        if percent not in shown:
+            shown.add(percent)
+            say.line(f"job {job.id}: {percent:3d}% {step.get('description') or ''}")
+
+    pool = job.wait(timeout=60, on_progress=progress)
+    say.line(f"pool {pool['name']}: {pool['status']}, healthy={pool['healthy']}")
+
+    say.section("8. Datasets, a share, and a query with filters")
+    for name in ("tank/media", "tank/media/photos", "tank/backups"):
+        nas.pool.dataset.create({"name": name})
+    share = nas.sharing.smb.create({"name": "media", "path": "/mnt/tank/media"})
+    found = nas.pool.dataset.query([["name", "^", "tank/media"]],
+                                   {"order_by": ["name"], "select": ["name"]})
+    say.line(f"datasets under tank/media: {', '.join(d['name'] for d in found)}")
+    say.line(f"SMB share {share['name']} -> {share['path']}")
+
+    say.section("9. Subscribe to alerts and receive one")
+    received: queue.Queue[truenas.Event] = queue.Queue()
+    subscription = nas.subscribe("alert.list", received.put)
+    raise_alert()
+    event = received.get(timeout=10)
+    subscription.unsubscribe()
+    fields = event.fields or {}
+    say.line(f"alert.list {event.msg}: [{fields.get('level')}] {fields.get('formatted')}")
+
+
+def run_truenas_demo(out: TextIO | None = None, *, speed: float = 300.0) -> int:
+    """Run the TrueNAS half of the demo.
+
+    Args:
+        out: Where to print (standard output by default).
+        speed: Simulated seconds per wall-clock second.
+
+    Returns:
+        0 when every step succeeded.
+    """
+    say = _Printer(out or sys.stdout)
+    with TrueNASSimulator(version="25.10", speed=speed, seed=7) as sim:
+        say.section(f"maas_dyn demo: embedded TrueNAS {sim.version} simulator at {sim.url}")
+        with truenas.connect(sim.url, username=sim.username, password=sim.password) as nas:
+            _truenas_session(nas, say, lambda: sim.raise_alert(
+                "ScrubNotStarted", "Scrub of pool tank has not run for 35 days", "WARNING"))
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of ``maas-dyn demo``.
 
@@ -170,8 +240,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--deploy", type=int, default=4, help="machines to deploy")
     parser.add_argument("--speed", type=float, default=300.0,
                         help="simulated seconds per second")
+    parser.add_argument("--only", choices=("maas", "truenas"),
+                        help="run only one server's half")
     args = parser.parse_args(argv)
-    return run_maas_demo(machines=args.machines, deploy=args.deploy, speed=args.speed)
+    status = 0
+    if args.only in (None, "maas"):
+        status |= run_maas_demo(machines=args.machines, deploy=args.deploy, speed=args.speed)
+    if args.only in (None, "truenas"):
+        status |= run_truenas_demo(speed=args.speed)
+    return status
 
 
 if __name__ == "__main__":

@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from maas_dyn.demo import main, run_maas_demo
+from maas_dyn.demo import main, run_maas_demo, run_truenas_demo
 
 
 def test_maas_demo_runs_every_step() -> None:
@@ -25,6 +25,16 @@ def test_maas_demo_runs_every_step() -> None:
     assert text.count(" Deployed ") >= 3
 
 
+def test_truenas_demo_runs_every_step() -> None:
+    out = io.StringIO()
+    assert run_truenas_demo(out, speed=500.0) == 0
+    text = out.getvalue()
+    assert "pool.create is a job: True" in text
+    assert "100% " in text and "pool tank: ONLINE, healthy=True" in text
+    assert "datasets under tank/media: tank/media, tank/media/photos" in text
+    assert "alert.list added: [WARNING]" in text
+
+
 def test_demo_as_a_program() -> None:
     result = subprocess.run([sys.executable, "-m", "maas_dyn.demo", "--machines", "6",
                              "--deploy", "2", "--speed", "500"],
@@ -35,5 +45,5 @@ def test_demo_as_a_program() -> None:
 
 
 def test_main_parses_arguments(capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["--machines", "5", "--deploy", "1", "--speed", "500"]) == 0
+    assert main(["--machines", "5", "--deploy", "1", "--speed", "500", "--only", "maas"]) == 0
     assert "deploy 1 machines" in capsys.readouterr().out
