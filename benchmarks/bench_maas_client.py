@@ -160,7 +160,7 @@ def main() -> int:
         client.close()
 
     base = import_time("import requests", 5 if QUICK else 15)
-    ours = import_time("import maas_dyn.maas", 5 if QUICK else 15)
+    ours = import_time("from maas_dyn.maas import Client", 5 if QUICK else 15)
     extra_ms = (ours - base) * 1000
     report("extra import time over requests", extra_ms, "<= 25", extra_ms <= 25, "ms")
     return 0
