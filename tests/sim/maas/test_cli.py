@@ -14,11 +14,12 @@ import requests
 from maas_dyn.sim.maas.cli import build_parser, main
 
 
-def _serve_then_terminate(results: list[int]) -> None:
+def _serve_then_terminate(results: list[int], others: set[threading.Thread]) -> None:
+    # Threads of simulators that were already running (other fixtures) are not ours.
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline:
-        names = [t.name for t in threading.enumerate()
-                 if t.name.startswith("maas-sim-") and not t.name.startswith("maas-sim-conn-")]
+        names = [t.name for t in threading.enumerate() if t not in others and
+                 t.name.startswith("maas-sim-") and not t.name.startswith("maas-sim-conn-")]
         ports = [int(n.rsplit("-", 1)[1]) for n in names if n.rsplit("-", 1)[1].isdigit()]
         if ports:
             url = f"http://127.0.0.1:{ports[0]}/MAAS/api/2.0/version/"
@@ -30,7 +31,8 @@ def _serve_then_terminate(results: list[int]) -> None:
 
 def test_cli_serves_until_sigterm(capsys: pytest.CaptureFixture[str]) -> None:
     results: list[int] = []
-    helper = threading.Thread(target=_serve_then_terminate, args=(results,))
+    helper = threading.Thread(target=_serve_then_terminate,
+                              args=(results, set(threading.enumerate())))
     previous = signal.getsignal(signal.SIGTERM)
     helper.start()
     status = main(["--port", "0", "--machines", "3", "--speed", "10", "--version", "3.6"])
