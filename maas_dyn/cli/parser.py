@@ -38,6 +38,7 @@ __all__ = [
     "find_handler",
     "new_parser",
     "parse_fields",
+    "parse_filters",
     "parse_options",
     "require_path_args",
     "usage_line",
@@ -64,6 +65,37 @@ def _seconds(text: str) -> float:
     if not value >= 0:  # also rejects nan
         raise argparse.ArgumentTypeError(f"expected a number of seconds >= 0, got {text!r}")
     return value
+
+
+def _count(text: str) -> int:
+    if not text.isdigit():
+        raise argparse.ArgumentTypeError(f"expected a whole number >= 0, got {text!r}")
+    return int(text)
+
+
+def _positive(text: str) -> int:
+    value = _count(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number >= 1, got {text!r}")
+    return value
+
+
+def parse_filters(text: str) -> tuple[tuple[str, str], ...]:
+    """Parse ``--all-matching`` filters: ``key=value[,key=value...]``, in order.
+
+    Args:
+        text: e.g. ``"tags=k8s,zone=rack-a"`` (a repeated key sends several values).
+
+    Returns:
+        ``(name, value)`` pairs.
+
+    Raises:
+        argparse.ArgumentTypeError: A part is not ``key=value``.
+    """
+    pairs = [part.partition("=") for part in text.split(",") if part.strip()]
+    if not pairs or any(not key.strip() or not sep for key, sep, _ in pairs):
+        raise argparse.ArgumentTypeError(f"expected key=value[,key=value...], got {text!r}")
+    return tuple((key.strip(), value) for key, _, value in pairs)
 
 
 @dataclass(frozen=True)
@@ -103,6 +135,15 @@ OPTIONS: tuple[Option, ...] = (
            f"(default {DEFAULT_TIMEOUT:.0f}).", "SECONDS", _seconds, default=DEFAULT_TIMEOUT),
     Option(("--interval",), "interval", f"With --wait: poll every SECONDS "
            f"(default {DEFAULT_INTERVAL:.0f}).", "SECONDS", _seconds, default=DEFAULT_INTERVAL),
+    Option(("--all-matching",), "all_matching",
+           "Bulk: run the action on every machine `machines read FILTERS` finds, e.g. "
+           "`maas-dyn admin machines deploy --all-matching tags=k8s --wait`; prints one "
+           "outcome per machine, exits 1 if any failed.", "FILTERS", parse_filters, default=()),
+    Option(("--concurrency",), "concurrency", "With --all-matching: machines worked on at "
+           "once (default 8).", "N", _positive, default=8),
+    Option(("--retries",), "retries", "With --all-matching: retry a machine up to N times "
+           "after an error the server did not act on (409, 503, refused; default 0).", "N",
+           _count, default=0),
     Option(("-h", "--help"), "help", "Show help for the profile, handler or action given."),
 )
 
@@ -147,6 +188,9 @@ class Options:
         wait: ``--wait`` given.
         timeout: ``--timeout`` seconds.
         interval: ``--interval`` seconds.
+        all_matching: ``--all-matching`` filters, ``(name, value)`` pairs.
+        concurrency: ``--concurrency``.
+        retries: ``--retries``.
         help: ``-h`` given.
     """
 
@@ -157,6 +201,9 @@ class Options:
     wait: bool
     timeout: float
     interval: float
+    all_matching: tuple[tuple[str, str], ...]
+    concurrency: int
+    retries: int
     help: bool
 
 

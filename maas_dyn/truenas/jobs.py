@@ -35,6 +35,8 @@ __all__ = [
     "JobHost",
     "JobTracker",
     "JobValidationFailed",
+    "job_outcome",
+    "public_record",
 ]
 
 _log = logging.getLogger("maas_dyn.truenas")
@@ -152,8 +154,53 @@ class JobTracker:
             return self._versions.get(job_id, 0) != version
 
 
-def _public(record: Mapping[str, Any]) -> dict[str, Any]:
+def public_record(record: Mapping[str, Any]) -> dict[str, Any]:
+    """Return a job record without the fields that may hold secrets (its arguments).
+
+    Args:
+        record: A ``core.get_jobs`` record.
+
+    Returns:
+        A copy without ``arguments`` and ``credentials``.
+    """
     return {k: v for k, v in record.items() if k not in _PRIVATE_FIELDS}
+
+
+def job_outcome(job_id: int, method: str, record: Mapping[str, Any]) -> Any:
+    """Return a finished job's result, or raise the typed error of its failure.
+
+    Shared by :class:`Job` and the async facade's job, so both fail the same way.
+
+    Args:
+        job_id: The job.
+        method: Its method, for messages.
+        record: Its last record (``state`` SUCCESS, FAILED or ABORTED).
+
+    Returns:
+        The job's result, on SUCCESS.
+
+    Raises:
+        JobValidationFailed: It failed because its parameters were invalid.
+        JobFailed: It failed or was aborted.
+    """
+    record = public_record(record)
+    state = str(record.get("state") or "")
+    if state == "SUCCESS":
+        return record.get("result")
+    exc_info = record.get("exc_info")
+    exc_info = exc_info if isinstance(exc_info, Mapping) else {}
+    reason = str(record.get("error") or f"job {job_id} ({method}) ended {state}")
+    common: dict[str, Any] = {
+        "job_id": job_id, "state": state, "method": method, "data": record,
+        "reason": reason, "trace": record.get("exception"),
+        "errname": str(exc_info.get("errname") or ""),
+    }
+    if exc_info.get("type") == "VALIDATION":
+        raise JobValidationFailed(
+            reason, errors=problems_of(exc_info.get("extra")), status=INVALID_PARAMS,
+            hint="see the error's .errors for every invalid field", **common)
+    hint = "the job was aborted" if state == "ABORTED" else ""
+    raise JobFailed(reason, status=CALL_ERROR, hint=hint, **common)
 
 
 class Job:
@@ -178,7 +225,7 @@ class Job:
     def record(self) -> dict[str, Any]:
         """The last job record seen, without its arguments and credentials."""
         with self._lock:
-            return _public(self._record)
+            return public_record(self._record)
 
     @property
     def state(self) -> str:
@@ -292,24 +339,7 @@ class Job:
     def _outcome(self) -> Any:
         if self.state == "FAILED" and not self.record.get("exc_info"):
             self._complete()
-        record = self.record
-        state = self.state
-        if state == "SUCCESS":
-            return record.get("result")
-        exc_info = record.get("exc_info")
-        exc_info = exc_info if isinstance(exc_info, Mapping) else {}
-        reason = str(record.get("error") or f"job {self.id} ({self.method}) ended {state}")
-        common: dict[str, Any] = {
-            "job_id": self.id, "state": state, "method": self.method, "data": record,
-            "reason": reason, "trace": record.get("exception"),
-            "errname": str(exc_info.get("errname") or ""),
-        }
-        if exc_info.get("type") == "VALIDATION":
-            raise JobValidationFailed(
-                reason, errors=problems_of(exc_info.get("extra")), status=INVALID_PARAMS,
-                hint="see the error's .errors for every invalid field", **common)
-        hint = "the job was aborted" if state == "ABORTED" else ""
-        raise JobFailed(reason, status=CALL_ERROR, hint=hint, **common)
+        return job_outcome(self.id, self.method, self.record)
 
     def _complete(self) -> None:
         # A failure seen without its details (a record caught between the state change

@@ -186,13 +186,16 @@ def _layout(methods: Methods, reserved: Collection[str]) \
     return namespaces, leaves, children
 
 
-def build_tree(methods: Methods, invoke: Invoke, reserved: Collection[str] = ()) -> Tree:
+def build_tree(methods: Methods, invoke: Invoke, reserved: Collection[str] = (), *,
+               asynchronous: bool = False) -> Tree:
     """Build the namespace objects of a document.
 
     Args:
         methods: The document.
         invoke: The client's funnel, called with the operation and the arguments.
         reserved: Names a top-level namespace must not take (the client's attributes).
+        asynchronous: Make every method a coroutine function (the async facade's
+            funnel returns awaitables).
 
     Returns:
         The tree.
@@ -211,7 +214,7 @@ def build_tree(methods: Methods, invoke: Invoke, reserved: Collection[str] = ())
             _class_name(path) or "Root", ops,
             _namespace_doc(path, call, methods, leaves.get(path, {}), children.get(path, {})),
             module="maas_dyn.truenas.methods",
-            base=CallableService if call is not None else Service)
+            base=CallableService if call is not None else Service, asynchronous=asynchronous)
         instance = cls(invoke, path)
         assert isinstance(instance, Service)
         if call is not None:

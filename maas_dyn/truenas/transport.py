@@ -18,6 +18,10 @@ server therefore never sees more calls than it runs.
 
 When the connection drops, every call in flight fails with
 :class:`~maas_dyn.errors.ConnectionClosed`; none is re-sent.
+
+:meth:`Connection.submit` is the non-blocking form of :meth:`Connection.call`: it sends
+and returns a :class:`concurrent.futures.Future` that the reader thread completes, so an
+event loop can await replies (``asyncio.wrap_future``) without a thread per call.
 """
 
 from __future__ import annotations
@@ -29,6 +33,7 @@ import ssl
 import threading
 import time
 from collections.abc import Callable, Sequence
+from concurrent.futures import Future, InvalidStateError
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -230,6 +235,14 @@ class _Limiter:
             finally:
                 self._waiting -= 1
 
+    def try_acquire(self) -> bool:
+        """Take a free slot without waiting; False when none is free."""
+        with self._lock:
+            if self._free > 0:
+                self._free -= 1
+                return True
+            return False
+
     def release(self) -> None:
         with self._lock:
             self._free += 1
@@ -238,16 +251,35 @@ class _Limiter:
 
 
 class _Pending:
-    """A caller waiting for its reply; ``done`` is released by the reader."""
+    """A caller waiting for its reply; ``done`` is released by the reader.
 
-    __slots__ = ("done", "error", "method", "result")
+    A call made with :meth:`Connection.submit` also has a ``future``, completed at the
+    same moment.
+    """
 
-    def __init__(self, method: str):
+    __slots__ = ("done", "error", "future", "method", "result")
+
+    def __init__(self, method: str, future: Future[Any] | None = None):
         self.method = method
         self.done = threading.Lock()
         self.done.acquire()
         self.result: Any = None
         self.error: BaseException | None = None
+        self.future = future
+
+    def settle(self) -> None:
+        """Wake the waiting caller, and complete the future of a submitted call."""
+        self.done.release()
+        future = self.future
+        if future is None:
+            return
+        try:
+            if self.error is not None:
+                future.set_exception(self.error)
+            else:
+                future.set_result(self.result)
+        except InvalidStateError:
+            pass  # its caller cancelled it (a timeout); nobody waits for the reply
 
 
 _thread_numbers = itertools.count(1)
@@ -362,6 +394,53 @@ class Connection:
         finally:
             limiter.release()
 
+    def submit(self, method: str, params: Sequence[Any]) -> Future[Any]:
+        """Send a call and return at once; the reader thread completes the future.
+
+        The caller bounds its own calls in flight (the async facade uses a semaphore):
+        a submitted call never waits for a slot, it fails at once when none is free.
+        Cancelling the future (e.g. on the caller's timeout) frees the slot; a reply
+        that arrives later is dropped.
+
+        Args:
+            method: Dotted method name.
+            params: Positional parameters.
+
+        Returns:
+            A future of the method's result; its exception is the typed error the
+            blocking :meth:`call` would raise.
+
+        Raises:
+            TooManyConcurrentCalls: Every call slot is busy; nothing was sent.
+        """
+        limiter = self._limiter
+        if not limiter.try_acquire():
+            raise TooManyConcurrentCalls(
+                f"all call slots of this connection are busy; {method} was not sent",
+                method=method, url=self.url,
+                hint="keep the calls in flight at or below Client(limits=...).running")
+        future: Future[Any] = Future()
+        request_id = next(self._ids)
+        waiting = self._pending
+
+        def finished(_: Future[Any]) -> None:
+            # Runs once, whoever completes the future (reply, drop, or cancellation).
+            waiting.pop(request_id, None)
+            limiter.release()
+
+        future.add_done_callback(finished)
+        pending = _Pending(method, future)
+        waiting[request_id] = pending
+        if self._closed and waiting.pop(request_id, None) is not None:
+            future.set_exception(self._lost(method))
+            return future
+        try:
+            self._link.send(self.framing.call(request_id, method, params))
+        except ConnectionClosed:
+            if waiting.pop(request_id, None) is not None:
+                future.set_exception(self._lost(method))
+        return future
+
     def subscribe(self, name: str, timeout: float | None = None) -> str:
         """Subscribe to an event name.
 
@@ -461,7 +540,7 @@ class Connection:
                 pending.error = self.framing.error(message.error, pending.method, self.url)
             else:
                 pending.result = message.result
-            pending.done.release()
+            pending.settle()
         elif isinstance(message, Handshake):
             if self._handshake is not None:
                 self._handshake.result = message.ok
@@ -486,7 +565,7 @@ class Connection:
             waiter = self._pending.pop(request_id, None)
             if waiter is not None:
                 waiter.error = self._lost(waiter.method)
-                waiter.done.release()
+                waiter.settle()
         if self._handshake is not None and self._handshake.done.locked():
             self._handshake.done.release()
         if not self._closing:

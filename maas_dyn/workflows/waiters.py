@@ -5,21 +5,27 @@ state or a failure state, or its timeout passes. Each named waiter is a row of
 :data:`WAITERS`: which handler and action to poll, which field to read, the success,
 failure and (for progress display) transitional states, the poll interval and the
 timeout. Nothing here knows a machine by heart beyond that table, and the table is
-only the MAAS status names PROTOCOLS.md lists; a server that adds states keeps working
-(unknown states are waited through until the timeout).
+only the MAAS status names and TrueNAS job states PROTOCOLS.md lists; a server that adds
+states keeps working (unknown states are waited through until the timeout).
+
+How a row's poll is spelled for its dialect is data too (:data:`REQUESTS`): MAAS polls
+``client.call(handler, action, *path)``, TrueNAS ``client.call("core.get_jobs",
+[["id", "=", id]], {"get": True})``. The same waiter works with the sync clients
+(:meth:`Waiter.wait`) and the async ones (:meth:`Waiter.wait_async`).
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
 from maas_dyn.errors import WaiterError
 
-__all__ = ["WAITERS", "Progress", "Waiter", "WaiterSpec", "get_waiter"]
+__all__ = ["REQUESTS", "WAITERS", "Progress", "Waiter", "WaiterSpec", "get_waiter"]
 
 _log = logging.getLogger("maas_dyn.workflows")
 
@@ -41,6 +47,10 @@ class WaiterSpec:
         interval: Seconds between polls.
         timeout: Seconds before giving up.
         description: What the waiter waits for, for messages.
+        request: Key of :data:`REQUESTS`: how the poll is called in this dialect.
+        detail_field: Field whose text a failure message quotes.
+        private_fields: Fields dropped from every polled result before it is shown,
+            logged or kept in an error (a job's arguments may hold passwords).
     """
 
     handler: str
@@ -53,6 +63,18 @@ class WaiterSpec:
     interval: float = 5.0
     timeout: float = 1800.0
     description: str = ""
+    request: str = "maas"
+    detail_field: str = "status_message"
+    private_fields: tuple[str, ...] = ()
+
+
+# How each dialect's client is asked for the polled object: the positional arguments of
+# ``client.call`` built from the row and the waiter's arguments.
+REQUESTS: Mapping[str, Callable[[WaiterSpec, tuple[Any, ...]], tuple[Any, ...]]] = {
+    "maas": lambda spec, args: (spec.handler, spec.action, *args),
+    "truenas_get": lambda spec, args: (f"{spec.handler}.{spec.action}",
+                                       [["id", "=", args[0]]], {"get": True}),
+}
 
 
 _FAILED_ANYWAY = frozenset({"Broken", "Missing"})
@@ -122,6 +144,15 @@ WAITERS: Mapping[str, WaiterSpec] = {
         success=frozenset({"off"}), failure=frozenset({"error"}),
         interval=2.0, timeout=300.0, description="power off",
     ),
+    # A TrueNAS job by id (Job.wait follows events; this polls, for tools built on waiters).
+    "truenas_job": WaiterSpec(
+        "core", "get_jobs", "state",
+        success=frozenset({"SUCCESS"}), failure=frozenset({"FAILED", "ABORTED"}),
+        transitional=frozenset({"WAITING", "RUNNING"}),
+        interval=2.0, timeout=3600.0, description="the job to finish",
+        request="truenas_get", detail_field="error",
+        private_fields=("arguments", "credentials"),
+    ),
 }
 
 
@@ -144,30 +175,43 @@ class Progress:
     result: Any
 
 
+@dataclass(frozen=True)
+class _Seen:
+    state: str = ""
+    result: Any = None
+    elapsed: float = 0.0
+    done: bool = False
+
+
 class Waiter:
     """Polls an operation of a client until its spec's success or failure state.
 
     Args:
-        client: A generated client (anything with ``call(handler, action, *args)``).
+        client: A generated client (anything with ``call(...)`` in the row's dialect;
+            an async client for :meth:`wait_async`).
         spec: The waiter's row.
         sleep: How to wait between polls (tests pass a fake).
         clock: Monotonic clock (tests pass a fake).
+        async_sleep: How :meth:`wait_async` waits between polls.
     """
 
     def __init__(self, client: Any, spec: WaiterSpec, *,
                  sleep: Callable[[float], None] = time.sleep,
-                 clock: Callable[[], float] = time.monotonic):
+                 clock: Callable[[], float] = time.monotonic,
+                 async_sleep: Callable[[float], Awaitable[None]] = asyncio.sleep):
         self.client = client
         self.spec = spec
         self._sleep = sleep
         self._clock = clock
+        self._async_sleep = async_sleep
 
     def wait(self, *args: Any, timeout: float | None = None, interval: float | None = None,
              on_progress: Callable[[Progress], None] | None = None) -> Any:
         """Poll until success; return the last result.
 
         Args:
-            *args: Path parameters of the polled action (e.g. the system_id).
+            *args: Path parameters of the polled action (e.g. the system_id), or the
+                TrueNAS job id.
             timeout: Override of the spec's timeout, in seconds.
             interval: Override of the spec's poll interval, in seconds.
             on_progress: Called after every poll with a :class:`Progress`.
@@ -179,39 +223,86 @@ class Waiter:
             WaiterError: A failure state was reached (``reason="failure"``) or the
                 timeout passed (``reason="timeout"``); ``last_state`` says where.
         """
-        spec = self.spec
-        limit = spec.timeout if timeout is None else timeout
-        pause = spec.interval if interval is None else interval
-        target = "/".join(str(a) for a in args) or spec.handler
-        started = self._clock()
-        state = ""
-        max_polls = int(limit / pause) + 2 if pause > 0 else 10_000
-        result: Any = None
-        elapsed = 0.0
+        limit, pause, max_polls = self._plan(timeout, interval)
+        target, started, seen = self._target(args), self._clock(), _Seen()
+        request = REQUESTS[self.spec.request](self.spec, args)
         for polls in range(1, max_polls + 1):
-            result = self.client.call(spec.handler, spec.action, *args)
-            state = str(result.get(spec.field, "")) if isinstance(result, Mapping) else ""
-            elapsed = self._clock() - started
-            _log.debug("waiter %s: %s is %s after %.1f s", spec.description, target, state,
-                       elapsed, extra={"target": target, "state": state, "elapsed": elapsed})
-            if on_progress is not None:
-                on_progress(Progress(target, state, elapsed, polls, result))
-            if state in spec.failure or (state and state.startswith(spec.failure_prefixes)):
-                detail = result.get("status_message") if isinstance(result, Mapping) else None
-                raise WaiterError(
-                    f"{target}: waiting for {spec.description}, reached {state!r}"
-                    + (f" ({detail})" if detail else ""),
-                    last_state=state, reason="failure", result=result, elapsed=elapsed,
-                )
-            if state in spec.success if spec.success else state not in spec.transitional:
-                return result
-            if elapsed + pause > limit:
+            seen = self._see(self.client.call(*request), target, started, polls, on_progress)
+            if seen.done:
+                return seen.result
+            if seen.elapsed + pause > limit:
                 break
             self._sleep(pause)
-        raise WaiterError(
-            f"{target}: gave up waiting for {spec.description} after {limit:.0f} s; "
-            f"last state {state!r}",
-            last_state=state, reason="timeout", result=result, elapsed=elapsed,
+        raise self._gave_up(target, limit, seen)
+
+    async def wait_async(self, *args: Any, timeout: float | None = None,
+                         interval: float | None = None,
+                         on_progress: Callable[[Progress], None] | None = None) -> Any:
+        """:meth:`wait` for an async client: polls with ``await``, sleeps without blocking.
+
+        Args:
+            *args: As for :meth:`wait`.
+            timeout: Override of the spec's timeout, in seconds.
+            interval: Override of the spec's poll interval, in seconds.
+            on_progress: Called after every poll with a :class:`Progress`.
+
+        Returns:
+            The result of the poll that saw a success state.
+
+        Raises:
+            WaiterError: As for :meth:`wait`.
+        """
+        limit, pause, max_polls = self._plan(timeout, interval)
+        target, started, seen = self._target(args), self._clock(), _Seen()
+        request = REQUESTS[self.spec.request](self.spec, args)
+        for polls in range(1, max_polls + 1):
+            result = await self.client.call(*request)
+            seen = self._see(result, target, started, polls, on_progress)
+            if seen.done:
+                return seen.result
+            if seen.elapsed + pause > limit:
+                break
+            await self._async_sleep(pause)
+        raise self._gave_up(target, limit, seen)
+
+    # -- the shared decisions ---------------------------------------------------------
+
+    def _plan(self, timeout: float | None, interval: float | None) -> tuple[float, float, int]:
+        limit = self.spec.timeout if timeout is None else timeout
+        pause = self.spec.interval if interval is None else interval
+        # Bounds the loop even with a clock that does not move.
+        return limit, pause, int(limit / pause) + 2 if pause > 0 else 10_000
+
+    def _target(self, args: tuple[Any, ...]) -> str:
+        return "/".join(str(a) for a in args) or self.spec.handler
+
+    def _see(self, raw: Any, target: str, started: float, polls: int,
+             on_progress: Callable[[Progress], None] | None) -> _Seen:
+        """Judge one poll: done, failed (raises) or still waiting."""
+        spec = self.spec
+        result = ({k: v for k, v in raw.items() if k not in spec.private_fields}
+                  if isinstance(raw, Mapping) else raw)
+        state = str(result.get(spec.field, "")) if isinstance(result, Mapping) else ""
+        elapsed = self._clock() - started
+        _log.debug("waiter %s: %s is %s after %.1f s", spec.description, target, state,
+                   elapsed, extra={"target": target, "state": state, "elapsed": elapsed})
+        if on_progress is not None:
+            on_progress(Progress(target, state, elapsed, polls, result))
+        if state in spec.failure or (state and state.startswith(spec.failure_prefixes)):
+            detail = result.get(spec.detail_field) if isinstance(result, Mapping) else None
+            raise WaiterError(
+                f"{target}: waiting for {spec.description}, reached {state!r}"
+                + (f" ({detail})" if detail else ""),
+                last_state=state, reason="failure", result=result, elapsed=elapsed,
+            )
+        done = state in spec.success if spec.success else state not in spec.transitional
+        return _Seen(state, result, elapsed, done)
+
+    def _gave_up(self, target: str, limit: float, seen: _Seen) -> WaiterError:
+        return WaiterError(
+            f"{target}: gave up waiting for {self.spec.description} after {limit:.0f} s; "
+            f"last state {seen.state!r}",
+            last_state=seen.state, reason="timeout", result=seen.result, elapsed=seen.elapsed,
         )
 
 
@@ -222,7 +313,7 @@ def get_waiter(client: Any, name: str, **overrides: Any) -> Waiter:
         client: The client to poll through.
         name: A key of :data:`WAITERS`, e.g. ``"machine_deployed"``.
         **overrides: Spec fields to change (``interval=1``, ``timeout=60``...), or
-            ``sleep``/``clock`` for tests.
+            ``sleep``/``clock``/``async_sleep`` for tests.
 
     Returns:
         The waiter.
@@ -232,5 +323,5 @@ def get_waiter(client: Any, name: str, **overrides: Any) -> Waiter:
     """
     if name not in WAITERS:
         raise KeyError(f"no waiter {name!r}; known: {', '.join(sorted(WAITERS))}")
-    hooks = {k: overrides.pop(k) for k in ("sleep", "clock") if k in overrides}
+    hooks = {k: overrides.pop(k) for k in ("sleep", "clock", "async_sleep") if k in overrides}
     return Waiter(client, replace(WAITERS[name], **overrides), **hooks)

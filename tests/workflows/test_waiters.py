@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterator
 from typing import Any
 
@@ -110,3 +111,92 @@ def test_settled_waiter(states: list[str], outcome: str) -> None:
         assert info.value.result == status(states[-1])
     else:
         assert w.wait("abc")["status_name"] == outcome
+
+
+def test_every_waiter_row_names_a_known_request_shape() -> None:
+    from maas_dyn.workflows.waiters import REQUESTS
+
+    assert {spec.request for spec in WAITERS.values()} <= set(REQUESTS)
+
+
+def test_truenas_job_waiter_polls_core_get_jobs_and_drops_arguments() -> None:
+    job = {"id": 4, "state": "RUNNING", "arguments": ["secret"], "credentials": {"k": 1}}
+    w, client, _ = waiter("truenas_job", [job, {**job, "state": "SUCCESS", "result": 5}],
+                          interval=1)
+    seen: list[Progress] = []
+    result = w.wait(4, on_progress=seen.append)
+    assert result == {"id": 4, "state": "SUCCESS", "result": 5}
+    assert client.calls[0] == ("core.get_jobs", [["id", "=", 4]], {"get": True})
+    assert all("arguments" not in p.result and "credentials" not in p.result for p in seen)
+
+
+def test_truenas_job_failure_quotes_the_jobs_error() -> None:
+    failed = {"id": 4, "state": "FAILED", "error": "disk on fire", "arguments": ["pw"]}
+    w, _, _ = waiter("truenas_job", [failed])
+    with pytest.raises(WaiterError, match=r"reached 'FAILED' \(disk on fire\)") as info:
+        w.wait(4)
+    assert "arguments" not in info.value.result
+
+
+def test_truenas_job_waiter_against_the_simulator() -> None:
+    from maas_dyn.sim.truenas import TrueNASSimulator
+    from maas_dyn.truenas import Client
+
+    with TrueNASSimulator(speed=1000.0) as sim, Client(
+            sim.url, username=sim.username, password=sim.password, cache=False) as nas:
+        job = nas.pool.create({"name": "tank", "topology": {"data": [
+            {"type": "MIRROR", "disks": ["sda", "sdb"]}]}})
+        done = get_waiter(nas, "truenas_job", interval=0.02, timeout=10).wait(job.id)
+        assert done["state"] == "SUCCESS" and done["result"]["name"] == "tank"
+        assert "arguments" not in done
+
+
+class AsyncFakeClient(FakeClient):
+    async def call(self, handler: str, action: str, *args: Any) -> Any:  # type: ignore[override]
+        return FakeClient.call(self, handler, action, *args)
+
+
+@pytest.mark.asyncio
+async def test_wait_async_polls_without_blocking() -> None:
+    client = AsyncFakeClient([status("Deploying"), status("Deployed")])
+    slept: list[float] = []
+
+    async def sleep(seconds: float) -> None:
+        slept.append(seconds)
+
+    w = get_waiter(client, "machine_deployed", interval=3, async_sleep=sleep)
+    assert (await w.wait_async("abc"))["status_name"] == "Deployed"
+    assert slept == [3] and client.calls == [("machine", "read", "abc")] * 2
+
+
+@pytest.mark.asyncio
+async def test_wait_async_failure_and_timeout() -> None:
+    w = get_waiter(AsyncFakeClient([status("Failed deployment")]), "machine_deployed")
+    with pytest.raises(WaiterError, match="reached 'Failed deployment'"):
+        await w.wait_async("abc")
+    clock = FakeClock()
+
+    async def sleep(seconds: float) -> None:
+        clock.sleep(seconds)
+
+    w = get_waiter(AsyncFakeClient([status("Deploying")] * 10), "machine_deployed",
+                   interval=1, timeout=2, clock=clock, async_sleep=sleep)
+    with pytest.raises(WaiterError, match="gave up") as info:
+        await w.wait_async("abc")
+    assert info.value.reason == "timeout" and info.value.last_state == "Deploying"
+
+
+@pytest.mark.asyncio
+async def test_wait_async_with_the_async_maas_client() -> None:
+    from maas_dyn.aio.maas import AsyncClient
+    from maas_dyn.maas import Client
+    from maas_dyn.sim.maas import MAASSimulator
+
+    with MAASSimulator(machines=4, speed=20_000.0) as sim:
+        sync = Client.from_release("3.7", url=sim.url, api_key=sim.api_key, cache=False)
+        async with AsyncClient(sync) as maas:
+            ready = [m["system_id"] for m in await maas.machines.read(status="ready")]
+            await asyncio.gather(*(maas.machine.deploy(i) for i in ready))
+            waiter = get_waiter(maas, "machine_deployed", interval=0.01, timeout=10)
+            done = await asyncio.gather(*(waiter.wait_async(i) for i in ready))
+    assert ready and {m["status_name"] for m in done} == {"Deployed"}
