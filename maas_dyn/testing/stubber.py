@@ -31,14 +31,11 @@ from maas_dyn.maas.describe import ActionSpec, HandlerSpec
 from maas_dyn.maas.docparse import parse_action_doc
 from maas_dyn.maas.encode import PreparedRequest, decode_fields, expand_path
 from maas_dyn.maas.transport import RawResponse, TimeoutSpec, Transport
+from maas_dyn.testing.errors import StubAssertionError
 
 __all__ = ["StubAssertionError", "Stubber"]
 
 _JSON = {"Content-Type": "application/json"}
-
-
-class StubAssertionError(AssertionError):
-    """A call did not match what the stubber expected (or an expectation is invalid)."""
 
 
 @dataclass
