@@ -16,6 +16,7 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any, NamedTuple
 
+from maas_dyn._shipped import Dialect, load_shipped
 from maas_dyn.errors import DescriptionError
 from maas_dyn.maas.describe import Description
 from maas_dyn.maas.docparse import parse_action_doc
@@ -24,6 +25,7 @@ __all__ = [
     "ApiSurface",
     "OperationShape",
     "ReleaseDiff",
+    "diff_releases",
     "diff_surfaces",
     "maas_surface",
     "truenas_surface",
@@ -239,3 +241,22 @@ def _compare(diff: ReleaseDiff, key: str, before: OperationShape, after: Operati
     same_shape = not (added or removed or retyped) and before.job == after.job
     if same_shape and before.doc != after.doc:
         diff.doc_only_changes += 1
+
+
+def diff_releases(dialect: Dialect, old: str, new: str) -> ReleaseDiff:
+    """Compare two releases shipped with the package.
+
+    Args:
+        dialect: ``"maas"`` or ``"truenas"``.
+        old: The earlier release, e.g. ``"3.6"`` or ``"25.10"``.
+        new: The later release.
+
+    Returns:
+        The differences, labelled with the release names.
+
+    Raises:
+        DescriptionError: A release is not shipped.
+    """
+    surface = maas_surface if dialect == "maas" else truenas_surface
+    return diff_surfaces(surface(load_shipped(dialect, old)), surface(load_shipped(dialect, new)),
+                         old, new)

@@ -14,11 +14,13 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import NamedTuple
 
-from maas_dyn._dynamic import OperationDetails, render_docstring
+from maas_dyn._dynamic import OperationDetails, python_identifier, render_docstring
 from maas_dyn.maas.describe import Description
 from maas_dyn.maas.handlers import ActionOperation
+from maas_dyn.truenas.methods import Methods
 
-__all__ = ["RefNamespace", "RefOperation", "maas_reference", "write_reference"]
+__all__ = ["RefNamespace", "RefOperation", "maas_reference", "truenas_reference",
+           "write_reference"]
 
 
 class RefOperation(NamedTuple):
@@ -79,6 +81,31 @@ def maas_reference(description: Description) -> list[RefNamespace]:
         pages.append(RefNamespace(spec.cli_name, spec.doc.strip(),
                                   sorted(operations, key=lambda o: o.name)))
     return pages
+
+
+def truenas_reference(methods: Methods) -> list[RefNamespace]:
+    """Reduce a ``core.get_methods`` document to reference pages, one per namespace.
+
+    A namespace is a method's dotted prefix (``pool.dataset`` for
+    ``pool.dataset.query``); methods without a dot share the ``(root)`` page.
+
+    Args:
+        methods: The document, as :class:`maas_dyn.truenas.Methods`.
+
+    Returns:
+        The pages, sorted by namespace.
+    """
+    grouped: dict[str, list[RefOperation]] = {}
+    for name in methods:  # sorted by name
+        details = methods.specs[name].details()
+        namespace, _, leaf = name.rpartition(".")
+        attribute = ".".join(python_identifier(part) for part in name.split("."))
+        grouped.setdefault(namespace, []).append(RefOperation(
+            leaf, render_docstring(details), dict(details.notes).get("CLI", ""),
+            _python_call(f"client.{attribute}", details)))
+    return [RefNamespace(namespace or "(root)", f"TrueNAS namespace ``{namespace or '(root)'}``"
+                         f": {len(operations)} methods.", operations)
+            for namespace, operations in sorted(grouped.items())]
 
 
 def _slug(name: str) -> str:

@@ -107,3 +107,15 @@ def test_bad_truenas_documents_and_schema_types() -> None:
         {"title": "d", "type": ["integer", "null"]}, "junk"]}})[""]["ping"]
     assert shape.params == {"a": "null|string", "b": "Options", "c": "any", "d": "integer|null"}
     assert shape.job
+
+
+def test_diff_releases_is_the_shipped_diff() -> None:
+    from maas_dyn.health.diff import diff_releases
+
+    maas = diff_releases("maas", "3.0", "3.1")
+    assert (maas.old, maas.new) == ("3.0", "3.1")
+    assert maas.namespaces_added == ["vm-cluster", "vm-clusters"]
+    truenas = diff_releases("truenas", "25.10", "26.0")
+    assert truenas.counts() == diff_surfaces(
+        truenas_surface(load_shipped("truenas", "25.10")),
+        truenas_surface(load_shipped("truenas", "26.0"))).counts()

@@ -58,3 +58,32 @@ def test_only_markdown(tmp_path: Path) -> None:
     pages = maas_reference(Description(load_shipped("maas", "1.9")))
     files = write_reference(pages, tmp_path / "out", "MAAS 1.9", formats=("md",))
     assert all(f.suffix == ".md" for f in files)
+
+
+def test_truenas_reference_covers_every_method(tmp_path: Path) -> None:
+    from maas_dyn.health.reference import truenas_reference
+    from maas_dyn.truenas import Methods
+
+    document = load_shipped("truenas", "25.10")
+    pages = truenas_reference(Methods(document))
+    assert sum(len(p.operations) for p in pages) == len(document)
+    assert len(pages) == len({name.rpartition(".")[0] for name in document})
+    assert [p.name for p in pages] == sorted(p.name for p in pages)
+    files = write_reference(pages, tmp_path, "TrueNAS 25.10")
+    assert len(files) == 2 * (len(pages) + 1)
+    dataset = (tmp_path / "pool.dataset.md").read_text()
+    assert "## query" in dataset
+    assert "truenas-dyn PROFILE pool dataset query [JSON-ARG ...]" in dataset
+    assert "client.pool.dataset.query(" in dataset
+    pool = (tmp_path / "pool.md").read_text()
+    assert "## scrub" in pool and "Runs as a job" in pool
+
+
+def test_truenas_reference_root_and_keyword_names() -> None:
+    from maas_dyn.health.reference import truenas_reference
+    from maas_dyn.truenas import Methods
+
+    pages = truenas_reference(Methods({"ping": {"description": "Ping."},
+                                       "sys.global.get": {"accepts": []}}))
+    assert [p.name for p in pages] == ["(root)", "sys.global"]
+    assert pages[1].operations[0].python == "client.sys.global_.get()"

@@ -394,7 +394,14 @@ class Event:
 
 @dataclass
 class BootResource:
-    """A boot image known to the region."""
+    """A boot image known to the region, with the sync state of its newest set.
+
+    Attributes:
+        version: Version of the newest resource set (``20250101`` style).
+        size: Bytes of that set.
+        complete: Whether every file of the set is on the region.
+        progress: Percent synced while not complete.
+    """
 
     id: int
     name: str
@@ -402,6 +409,58 @@ class BootResource:
     type: str = "Synced"
     subarches: str = "generic"
     title: str = ""
+    version: str = "20250101"
+    size: int = 1_073_741_824
+    complete: bool = True
+    progress: float = 100.0
+
+
+@dataclass
+class ControllerService:
+    """One service a controller runs, as ``service_set`` reports it.
+
+    Attributes:
+        name: e.g. ``"rackd"``, ``"dhcpd"``, ``"bind9"``.
+        status: ``running``, ``degraded``, ``dead``, ``off`` or ``unknown``.
+        status_info: Why, for anything but running.
+    """
+
+    name: str
+    status: str = "running"
+    status_info: str = ""
+
+
+@dataclass
+class Controller:
+    """A region and/or rack controller.
+
+    Attributes:
+        node_type: 2 rack, 3 region, 4 region and rack (MAAS's NODE_TYPE).
+        services: Its ``service_set``.
+        version: The MAAS version it runs.
+    """
+
+    id: int
+    system_id: str
+    hostname: str
+    node_type: int
+    services: list[ControllerService] = field(default_factory=list)
+    version: str = ""
+    domain_id: int = 0
+    zone_id: int = 1
+    architecture: str = "amd64/generic"
+    cpu_count: int = 8
+    memory: int = 16384
+
+    @property
+    def is_rack(self) -> bool:
+        """True for rack and region+rack controllers."""
+        return self.node_type in (2, 4)
+
+    @property
+    def is_region(self) -> bool:
+        """True for region and region+rack controllers."""
+        return self.node_type in (3, 4)
 
 
 @dataclass

@@ -13,6 +13,8 @@ from maas_dyn.sim.maas.models import (
     BootResource,
     BootSource,
     BootSourceSelection,
+    Controller,
+    ControllerService,
     Device,
     Domain,
     Fabric,
@@ -28,7 +30,7 @@ from maas_dyn.sim.maas.models import (
     Zone,
 )
 from maas_dyn.sim.maas.oauth import Token
-from maas_dyn.sim.maas.releases import default_series
+from maas_dyn.sim.maas.releases import default_series, version_of
 from maas_dyn.sim.maas.state import State
 from maas_dyn.sim.maas.status import Status
 
@@ -62,6 +64,17 @@ ANIMALS = (
 )
 TAGS = ("virtual", "ssd", "gpu", "nvme", "rack-a")
 OWNED = frozenset({Status.DEPLOYED, Status.ALLOCATED})
+CONTROLLER = "maas-controller"
+# The services of a region+rack controller, as ``service_set`` lists them; dhcpd6 is off
+# because no VLAN serves DHCPv6 (MAAS reports it that way, not as a failure).
+CONTROLLER_SERVICES = (
+    ("regiond", "running", ""), ("bind9", "running", ""), ("ntp_region", "running", ""),
+    ("proxy", "running", ""), ("syslog_region", "running", ""), ("http", "running", ""),
+    ("rackd", "running", ""), ("dhcpd", "running", ""),
+    ("dhcpd6", "off", "No IPv6 DHCP configured."), ("tftp", "running", ""),
+    ("ntp_rack", "running", ""), ("dns_rack", "running", ""), ("proxy_rack", "running", ""),
+    ("syslog_rack", "running", ""),
+)
 
 DEFAULT_CONFIG = {
     "maas_name": "maas-sim",
@@ -118,6 +131,8 @@ def seed_region(state: State, *, machines: int, release: str) -> Token:
     for index in range(machines):
         _add_machine(state, index)
     _seed_devices(state)
+    # Last, so that the seeded machines' ids and names do not depend on it.
+    _seed_controller(state, release)
     return admin_token
 
 
@@ -134,6 +149,17 @@ def _seed_inventory(state: State) -> None:
     state.default_domain_id = domain.id
     for name in TAGS:
         state.tags[name] = Tag(state.next_id("tag"), name, comment=f"seeded tag {name}")
+
+
+def _seed_controller(state: State, release: str) -> None:
+    system_id = state.new_system_id()
+    services = [ControllerService(*row) for row in CONTROLLER_SERVICES]
+    state.controllers[system_id] = Controller(state.next_id("node"), system_id, CONTROLLER, 4,
+                                              services, version=version_of(release))
+    # Every machine PXE-boots on fabric-0's untagged VLAN, so the rack serves DHCP there.
+    pxe = state.fabric_vlan(0, 0)
+    assert pxe is not None  # _seed_network made it
+    pxe.dhcp_on, pxe.primary_rack = True, system_id
 
 
 def _seed_network(state: State) -> None:

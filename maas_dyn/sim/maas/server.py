@@ -11,6 +11,7 @@ import contextlib
 import logging
 import socket
 import threading
+import time
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -30,6 +31,7 @@ _MAX_TRAILERS = 100
 
 App = Callable[[ApiRequest, str], "Response | None"]
 HashSource = Callable[[], str]
+Clock = Callable[[], float]
 
 
 class SimHTTPServer(ThreadingHTTPServer):
@@ -39,14 +41,18 @@ class SimHTTPServer(ThreadingHTTPServer):
         port: TCP port on 127.0.0.1; 0 picks a free one.
         app: Turns a decoded request into a response (None = drop the connection).
         api_hash: Returns the hash for the ``X-MAAS-API-Hash`` header.
+        clock: Returns the Unix time the ``Date`` header shows (the simulated clock, so
+            that clients judging event ages by the server's clock see simulated time).
     """
 
     daemon_threads = True
     allow_reuse_address = True
 
-    def __init__(self, port: int, app: App, api_hash: HashSource) -> None:
+    def __init__(self, port: int, app: App, api_hash: HashSource,
+                 clock: Clock = time.time) -> None:
         self.app = app
         self.api_hash = api_hash
+        self.clock = clock
         self._live: dict[threading.Thread, socket.socket] = {}
         self._live_lock = threading.Lock()
         super().__init__((LOOPBACK, port), _Handler)
@@ -142,6 +148,10 @@ class _Handler(BaseHTTPRequestHandler):
         """Add the description hash to every answer, the stdlib's own errors included."""
         self.send_header("X-MAAS-API-Hash", self.server.api_hash())
         super().end_headers()
+
+    def date_time_string(self, timestamp: float | None = None) -> str:
+        """Format the ``Date`` header from the server's clock (the simulated one)."""
+        return super().date_time_string(self.server.clock() if timestamp is None else timestamp)
 
     def log_message(self, format: str, *args: Any) -> None:
         """Send the access log to the ``maas_dyn.sim.maas`` logger."""

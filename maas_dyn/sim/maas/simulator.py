@@ -7,6 +7,7 @@ from collections import Counter
 from types import TracebackType
 
 from maas_dyn.sim.maas.clock import SimClock
+from maas_dyn.sim.maas.conditions import Conditions
 from maas_dyn.sim.maas.describe import Description
 from maas_dyn.sim.maas.dispatch import CountKey, Dispatcher
 from maas_dyn.sim.maas.faults import Faults
@@ -44,6 +45,8 @@ class MAASSimulator:
         state: The in-memory region. Hold ``state.lock`` while reading or changing it
             from a test; call ``state.settle()`` first to apply due transitions.
         faults: Fault switches (:class:`~maas_dyn.sim.maas.faults.Faults`).
+        conditions: Health fault switches: dead services, stuck or failed machines,
+            unsynced images... (:class:`~maas_dyn.sim.maas.conditions.Conditions`).
         clock: The simulated clock.
     """
 
@@ -65,6 +68,7 @@ class MAASSimulator:
         self.state = State(self.clock, seed, description.api_prefix, version)
         self._admin_token = seed_region(self.state, machines=machines, release=version)
         self.faults = Faults(seed)
+        self.conditions = Conditions(self.state)
         self._stopping = threading.Event()
         self._dispatcher = Dispatcher(
             self.state,
@@ -94,7 +98,8 @@ class MAASSimulator:
         if self._server is not None:
             raise RuntimeError("the MAAS simulator is already running")
         self._stopping.clear()
-        server = SimHTTPServer(self._requested_port, self._dispatcher.handle, self._api_hash)
+        server = SimHTTPServer(self._requested_port, self._dispatcher.handle, self._api_hash,
+                               self.clock.epoch)
         self._server = server
         self._thread = threading.Thread(
             target=server.serve_forever,

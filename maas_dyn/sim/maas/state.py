@@ -21,6 +21,7 @@ from maas_dyn.sim.maas.models import (
     BootResource,
     BootSource,
     BootSourceSelection,
+    Controller,
     Device,
     Domain,
     Event,
@@ -89,6 +90,7 @@ class State:
         self.tags: dict[str, Tag] = {}
         self.machines: dict[str, Machine] = {}
         self.devices: dict[str, Device] = {}
+        self.controllers: dict[str, Controller] = {}
         self.events: deque[Event] = deque(maxlen=MAX_EVENTS)
         self.boot_resources: dict[int, BootResource] = {}
         self.boot_sources: dict[int, BootSource] = {}

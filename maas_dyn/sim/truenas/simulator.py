@@ -10,6 +10,7 @@ from typing import Any
 from maas_dyn.sim.truenas import totp
 from maas_dyn.sim.truenas.catalog import Catalog
 from maas_dyn.sim.truenas.clock import SimClock
+from maas_dyn.sim.truenas.conditions import Conditions
 from maas_dyn.sim.truenas.dispatch import Dispatcher
 from maas_dyn.sim.truenas.events import EventHub
 from maas_dyn.sim.truenas.faults import Faults
@@ -54,6 +55,7 @@ class TrueNASSimulator:
                            SimClock(speed, self._stopping), self._faults, rng=rng,
                            hostname=hostname)
         self._dispatcher = Dispatcher(self._rt, HANDLERS)
+        self._conditions = Conditions(self._rt)
         self._requested_port = port
         self._server: Server | None = None
 
@@ -182,6 +184,15 @@ class TrueNASSimulator:
     def faults(self) -> Faults:
         """The fault switches."""
         return self._faults
+
+    @property
+    def conditions(self) -> Conditions:
+        """Health fault switches (:class:`~maas_dyn.sim.truenas.conditions.Conditions`).
+
+        Degraded pools, disk errors, old scrubs, full datasets, failed jobs, stopped
+        services; alerts have :meth:`raise_alert`.
+        """
+        return self._conditions
 
     @property
     def jobs(self) -> JobManager:

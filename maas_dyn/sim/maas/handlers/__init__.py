@@ -6,6 +6,7 @@ Importing this package registers every implementation in :data:`REGISTRY`.
 from maas_dyn.sim.maas.handlers import (
     accounts,
     boot,
+    controllers,
     files,
     interfaces,
     inventory,
@@ -25,6 +26,7 @@ __all__ = [
     "REGISTRY",
     "accounts",
     "boot",
+    "controllers",
     "files",
     "interfaces",
     "inventory",

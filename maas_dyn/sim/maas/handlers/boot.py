@@ -56,9 +56,16 @@ def stop_import(context: Context) -> Response:
 
 @action("BootResourceHandler", "read")
 def read_resource(context: Context) -> dict[str, Any]:
-    """Return a boot resource."""
+    """Return a boot resource with its newest set, whose ``complete`` tells it is synced."""
     resource = lookup(context.state.boot_resources, context.arg("id"), "BootResource")
-    return render.boot_resource(context.state, resource)
+    newest: dict[str, Any] = {
+        "version": resource.version, "label": "stable", "size": resource.size,
+        "complete": resource.complete, "files": {},
+    }
+    if not resource.complete:  # MAAS shows progress only while a set is incomplete
+        newest["progress"] = resource.progress
+    return {**render.boot_resource(context.state, resource),
+            "sets": {resource.version: newest}}
 
 
 @action("BootResourceHandler", "delete", admin=True)

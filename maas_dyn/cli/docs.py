@@ -1,0 +1,84 @@
+"""``maas-dyn docs WHAT -o DIR`` and ``truenas-dyn docs WHAT -o DIR``: a reference to browse.
+
+``WHAT`` is a shipped release, a description file or a profile (its live server); the
+reference has one Markdown and one HTML page per handler or namespace, each operation
+with its generated docstring, its command line and a Python call
+(:mod:`maas_dyn.health.reference`).
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, TextIO
+
+from maas_dyn.cli._truenas_profiles import ProfileStore
+from maas_dyn.cli.descriptions import maas_description, truenas_methods
+from maas_dyn.cli.runtime import Runtime
+from maas_dyn.health.reference import (
+    RefNamespace,
+    maas_reference,
+    truenas_reference,
+    write_reference,
+)
+
+if TYPE_CHECKING:  # the truenas-dyn module imports this one lazily
+    from maas_dyn.cli.truenas import Streams
+
+__all__ = ["maas_docs", "truenas_docs"]
+
+_FORMATS = {"both": ("md", "html"), "md": ("md",), "html": ("html",)}
+
+
+def _arguments(prog: str, argv: list[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog=prog, description="Write a browsable reference (Markdown and HTML) of every "
+        "operation of a release, a description file, or a profile's server.")
+    parser.add_argument("what", help="a shipped release, a description file, or a profile")
+    parser.add_argument("-o", "--out", required=True, type=Path, help="output directory")
+    parser.add_argument("--format", choices=list(_FORMATS), default="both")
+    return parser.parse_args(argv)
+
+
+def _write(pages: Sequence[RefNamespace], title: str, args: argparse.Namespace,
+           out: TextIO) -> int:
+    written = write_reference(pages, args.out, title, _FORMATS[args.format])
+    index = args.out / ("index.html" if args.format != "md" else "index.md")
+    out.write(f"{title}: {len(written)} files in {args.out} (start at {index})\n")
+    return 0
+
+
+def maas_docs(argv: list[str], runtime: Runtime) -> int:
+    """Run ``maas-dyn docs RELEASE|FILE|PROFILE -o DIR [--format both|md|html]``.
+
+    Args:
+        argv: The arguments after ``docs``.
+        runtime: Streams, profiles and transport.
+
+    Returns:
+        0 (errors are raised and mapped to exit codes by the entry point).
+    """
+    from maas_dyn.maas.describe import Description
+
+    args = _arguments("maas-dyn docs", argv)
+    label, document = maas_description(args.what, runtime)
+    return _write(maas_reference(Description(document)), label, args, runtime.stdout)
+
+
+def truenas_docs(argv: list[str], store: ProfileStore, streams: Streams) -> int:
+    """Run ``truenas-dyn docs RELEASE|FILE|PROFILE -o DIR [--format both|md|html]``.
+
+    Args:
+        argv: The arguments after ``docs``.
+        store: The ``truenas-dyn`` profile store.
+        streams: Where to write (``streams.out``).
+
+    Returns:
+        0 (errors are raised and mapped to exit codes by the entry point).
+    """
+    from maas_dyn.truenas.methods import Methods
+
+    args = _arguments("truenas-dyn docs", argv)
+    label, document = truenas_methods(args.what, store)
+    return _write(truenas_reference(Methods(document)), label, args, streams.out)

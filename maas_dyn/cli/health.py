@@ -1,0 +1,195 @@
+"""``maas-dyn PROFILE health`` and ``truenas-dyn PROFILE health``: checks for monitoring.
+
+::
+
+    maas-dyn PROFILE health [-o text|json|prometheus] [--watch SECONDS [--count N]]
+                            [--window SECONDS] [--threshold NAME=WARNING,CRITICAL ...]
+
+The exit code is the status of the (last) check, as monitoring plugins report it:
+0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN (the server cannot be reached or refuses the
+credentials; the reason is one line on stderr). A usage error exits 2, like every
+other ``maas-dyn`` command.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+import warnings
+from collections.abc import Callable, Mapping
+from dataclasses import replace
+from typing import TYPE_CHECKING, TextIO
+
+from maas_dyn.cli._truenas_profiles import Profile
+from maas_dyn.cli.runtime import Runtime
+from maas_dyn.errors import MaasDynError
+from maas_dyn.health.checks import Report, Threshold, is_fatal, unreachable_report
+from maas_dyn.health.output import FORMATS, render
+
+if TYPE_CHECKING:  # the truenas-dyn module imports this one lazily
+    from maas_dyn.cli.truenas import Streams
+
+__all__ = ["maas_health", "run_checks", "truenas_health"]
+
+# A watch without --count runs until interrupted.
+_FOREVER = sys.maxsize
+
+
+def _positive(text: str) -> float:
+    value = float(text)
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"must be positive, not {text}")
+    return value
+
+
+def _count(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, not {text}")
+    return value
+
+
+def _threshold(text: str) -> tuple[str, float, float]:
+    name, _, limits = text.partition("=")
+    warning, _, critical = limits.partition(",")
+    try:
+        return name.strip(), float(warning), float(critical)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected NAME=WARNING,CRITICAL (e.g. subnet_usage=0.7,0.9), not {text!r}"
+        ) from None
+
+
+def _arguments(prog: str, argv: list[str], known: Mapping[str, Threshold]
+               ) -> tuple[argparse.Namespace, dict[str, Threshold]]:
+    parser = argparse.ArgumentParser(
+        prog=prog, description="Check the server's health. Exit code: 0 OK, 1 WARNING, "
+        "2 CRITICAL, 3 UNKNOWN (server unreachable).")
+    parser.add_argument("-o", "--output", choices=list(FORMATS), default="text")
+    parser.add_argument("--watch", type=_positive, metavar="SECONDS",
+                        help="check again every SECONDS until interrupted")
+    parser.add_argument("--count", type=_count, metavar="N",
+                        help="with --watch: stop after N checks")
+    parser.add_argument("--window", type=_positive, default=3600.0, metavar="SECONDS",
+                        help="what counts as recent for errors and failed jobs (3600)")
+    parser.add_argument("--threshold", type=_threshold, action="append", default=[],
+                        metavar="NAME=WARNING,CRITICAL",
+                        help=f"change a threshold; names: {', '.join(sorted(known))}")
+    args = parser.parse_args(argv)
+    if args.count is not None and args.watch is None:
+        parser.error("--count needs --watch")
+    thresholds = {}
+    for name, warning, critical in args.threshold:
+        if name not in known:
+            parser.error(f"unknown threshold {name!r}; choose from {', '.join(sorted(known))}")
+        thresholds[name] = replace(known[name], warning=warning, critical=critical)
+    return args, thresholds
+
+
+def run_checks(check: Callable[[], Report], args: argparse.Namespace, out: TextIO,
+               err: TextIO, *, prog: str, sleep: Callable[[float], None] = time.sleep) -> int:
+    """Run a check once, or repeatedly with ``--watch``, and print every report.
+
+    Args:
+        check: Runs one check.
+        args: The parsed options (``output``, ``watch``, ``count``).
+        out: Where reports go.
+        err: Where the one-line reason of an UNKNOWN goes (for non-text outputs).
+        prog: Program name for that line.
+        sleep: Waits between checks (a seam for tests).
+
+    Returns:
+        The exit code of the last check.
+    """
+    runs = 1 if args.watch is None else (args.count or _FOREVER)
+    report = None
+    for run in range(runs):
+        if run:
+            sleep(args.watch)
+            if args.output == "text":
+                out.write("\n")
+        report = check()
+        out.write(render(report, args.output))
+        out.flush()
+        if report.reason and args.output != "text":
+            err.write(f"{prog}: UNKNOWN: {report.reason}\n")
+    assert report is not None  # range(runs) is never empty
+    return report.exit_code
+
+
+def maas_health(name: str, argv: list[str], runtime: Runtime) -> int:
+    """Run ``maas-dyn PROFILE health``.
+
+    Args:
+        name: The profile word.
+        argv: The arguments after ``health``.
+        runtime: The CLI runtime (streams, profiles, transport).
+
+    Returns:
+        The exit code: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN.
+    """
+    from maas_dyn.cli.profiles import ENV_PROFILE
+    from maas_dyn.cli.session import Session, open_session
+    from maas_dyn.health.maas_rules import THRESHOLDS, check_maas
+    from maas_dyn.maas.client import DescriptionChangedWarning
+
+    args, thresholds = _arguments(f"maas-dyn {name} health", argv, THRESHOLDS)
+    profile = runtime.store.resolve(name, runtime.environ)
+    session: Session | None = None
+
+    def check() -> Report:
+        nonlocal session
+        try:
+            if session is None:
+                session = open_session(profile, runtime)
+                if profile.description is None and profile.name != ENV_PROFILE:
+                    session.fetch()  # an imported profile without a description
+            with warnings.catch_warnings():
+                # An upgraded region is no health problem; the profile is updated below.
+                warnings.simplefilter("ignore", DescriptionChangedWarning)
+                report = check_maas(session.client, thresholds=thresholds, window=args.window)
+        except MaasDynError as exc:
+            if not is_fatal(exc):
+                raise
+            session = None  # build the client again on the next check
+            return unreachable_report("maas", profile.url, exc)
+        session.save_new_description(runtime.store)
+        return report
+
+    return run_checks(check, args, runtime.stdout, runtime.stderr, prog="maas-dyn")
+
+
+def truenas_health(profile: Profile, argv: list[str], streams: Streams) -> int:
+    """Run ``truenas-dyn PROFILE health``.
+
+    Args:
+        profile: The ``truenas-dyn`` profile.
+        argv: The arguments after ``health``.
+        streams: Where to write (``streams.out``, ``streams.err``).
+
+    Returns:
+        The exit code: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN.
+    """
+    from maas_dyn.health.truenas_rules import THRESHOLDS, check_truenas
+    from maas_dyn.truenas import Client, connect
+
+    args, thresholds = _arguments(f"truenas-dyn {profile.name} health", argv, THRESHOLDS)
+    client: Client | None = None
+
+    def check() -> Report:
+        nonlocal client
+        try:
+            if client is None:
+                client = connect(profile.url, **profile.client_options())
+        except MaasDynError as exc:
+            if not is_fatal(exc):
+                raise
+            return unreachable_report("truenas", profile.url, exc)
+        return check_truenas(client, thresholds=thresholds, window=args.window)
+
+    try:
+        return run_checks(check, args, streams.out, streams.err, prog="truenas-dyn")
+    finally:
+        if client is not None:
+            client.close()
