@@ -73,6 +73,10 @@ def run(name: str, argv: list[str], runtime: Runtime) -> int:
     Returns:
         The exit code.
     """
+    if argv[:1] == ["health"]:  # no MAAS handler is called health
+        from maas_dyn.cli.health import maas_health
+
+        return maas_health(name, argv[1:], runtime)
     options = parse_options(f"maas-dyn {name}", argv)
     profile = runtime.store.resolve(name, runtime.environ)
     session = open_session(profile, runtime, insecure=options.insecure)
@@ -84,6 +88,10 @@ def run(name: str, argv: list[str], runtime: Runtime) -> int:
         return ExitCode.OK
     if not options.words:
         raise UsageError(f"missing HANDLER after the profile; `maas-dyn {name} -h` lists them")
+    if options.all_matching:
+        from maas_dyn.cli.bulk import run_all_matching
+
+        return run_all_matching(name, session, options, runtime)
     target = find_action(find_handler(client.description, options.words[0]),
                          options.words[1:])
     require_path_args(name, target)

@@ -9,7 +9,12 @@ Grammar (the official ``maas`` CLI's, see ``maas-dyn -h``)::
     maas-dyn profiles import [--from PATH] [--force]
     maas-dyn completion bash|zsh
     maas-dyn PROFILE HANDLER ACTION [PATH-PARAM...] [key=value ...] [key@=FILE ...]
+    maas-dyn PROFILE health [-o text|json|prometheus] [--watch SECONDS [--count N]]
+    maas-dyn diff OLD NEW [-o text|markdown|json]  /  maas-dyn docs WHAT -o DIR
+    maas-dyn PROFILE machines ACTION --all-matching KEY=VALUE[,...] [--wait]  (bulk)
+    maas-dyn workflow PROFILE provision|release|tag|power ...
     maas-dyn sim ...  /  maas-dyn demo ...  (the simulator and the demo, when installed)
+    maas-dyn --record FILE PROFILE ...      also record the session into a cassette
 
 A first word that is not a command is a profile name (``env`` reads ``MAAS_URL`` and
 ``MAAS_API_KEY``). Command modules are imported only when their command runs, so a
@@ -25,6 +30,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from maas_dyn.cli.exits import CLIError, ExitCode, UsageError, exit_code_for
+from maas_dyn.cli.recording import maas_recording, take_record_option
 from maas_dyn.cli.runtime import Runtime
 from maas_dyn.errors import MaasDynError
 
@@ -69,6 +75,13 @@ COMMANDS: dict[str, Command] = {
     "completion": Command("maas_dyn.cli.completion", "completion_command",
                           "completion bash|zsh", "Print a shell completion script."),
     "__complete": Command("maas_dyn.cli.completion", "complete_command", hidden=True),
+    "workflow": Command("maas_dyn.cli.workflow", "main",
+                        "workflow PROFILE provision|release|tag|power ...",
+                        "Run a workflow over machines (-h for each); bulk, with progress."),
+    "diff": Command("maas_dyn.cli.diff", "maas_diff", "diff OLD NEW [-o text|markdown|json]",
+                    "What changes between two releases, files or profiles' servers."),
+    "docs": Command("maas_dyn.cli.docs", "maas_docs", "docs RELEASE|FILE|PROFILE -o DIR",
+                    "Write a Markdown and HTML reference of every handler and action."),
     "sim": Command("maas_dyn.cli.sim", "main", "sim maas|truenas [options]",
                    "Run an embedded simulator (prints its URL and credentials).",
                    external=True),
@@ -133,8 +146,9 @@ def main(argv: list[str] | None = None, *, transport: Transport | None = None) -
     """
     runtime = Runtime.from_process(transport)
     try:
-        with runtime.library_messages():
-            return _dispatch(sys.argv[1:] if argv is None else list(argv), runtime)
+        record, args = take_record_option(sys.argv[1:] if argv is None else argv)
+        with runtime.library_messages(), maas_recording(record):
+            return _dispatch(args, runtime)
     except (CLIError, MaasDynError) as exc:
         runtime.note(f"error: {exc}")
         return exit_code_for(exc)

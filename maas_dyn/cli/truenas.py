@@ -19,6 +19,7 @@ it is rendered for the one method asked about.
 from __future__ import annotations
 
 import getpass
+import importlib
 import inspect
 import json
 import os
@@ -30,6 +31,7 @@ from typing import Any, TextIO
 from maas_dyn._dynamic import closest
 from maas_dyn.cli._truenas_output import EXIT_CODES, ExitCode, ProgressBar, render
 from maas_dyn.cli._truenas_profiles import Profile, ProfileError, ProfileStore, check_name
+from maas_dyn.cli.recording import recorded, take_record_option, truenas_recording
 from maas_dyn.errors import (
     ConfigurationError,
     InvalidParametersError,
@@ -53,7 +55,11 @@ usage: {PROG} login PROFILE URL [--username USER] [--password] [--no-verify |
        {PROG} PROFILE NAMESPACE [...] METHOD [JSON-ARG ...] [-j] [-o json|table] [-h]
        {PROG} PROFILE subscribe NAME [-n COUNT] [-t SECONDS]
        {PROG} PROFILE ping
+       {PROG} PROFILE health [-o text|json|prometheus] [--watch SECONDS [--count N]]
+       {PROG} diff OLD NEW [-o text|markdown|json]
+       {PROG} docs RELEASE|FILE|PROFILE -o DIR
        {PROG} sim [--version RELEASE] [--port PORT] [--speed SPEED]
+       {PROG} --record FILE PROFILE ...   (any profile command; records the session)
 
 login asks for the API key (or, with --password, the password) unless ${ENV_API_KEY}
 or ${ENV_PASSWORD} is set. JSON-ARGs that are not JSON are sent as strings. -j waits for
@@ -147,9 +153,9 @@ def _client(profile: Profile, *, methods: bool) -> Any:
     from maas_dyn.truenas import Client, connect  # only commands that talk pay for it
 
     if methods:
-        return connect(profile.url, **profile.client_options())
+        return recorded(connect(profile.url, **profile.client_options()))
     # Calls by name need no method document: connect lazily, send unchecked (midclt-like).
-    return Client.from_methods({}, url=profile.url, **profile.client_options())
+    return recorded(Client.from_methods({}, url=profile.url, **profile.client_options()))
 
 
 def _print_result(result: Any, options: Mapping[str, Any], streams: Streams) -> None:
@@ -318,16 +324,26 @@ def _namespace(profile: Profile, argv: list[str], streams: Streams) -> int:
         return ExitCode.OK
 
 
+def _later(module: str, function: str) -> Callable[..., int]:
+    """A command implemented in another module, imported only when it runs."""
+    def run(*args: Any) -> int:
+        return int(getattr(importlib.import_module(module), function)(*args))
+    return run
+
+
 _COMMANDS: Mapping[str, Callable[[list[str], ProfileStore, Streams], int]] = {
     "login": _login,
     "logout": _logout,
     "profiles": _profiles,
     "sim": _sim,
+    "diff": _later("maas_dyn.cli.diff", "truenas_diff"),
+    "docs": _later("maas_dyn.cli.docs", "truenas_docs"),
 }
 _PROFILE_COMMANDS: Mapping[str, Callable[[Profile, list[str], Streams], int]] = {
     "call": _call,
     "ping": _ping,
     "subscribe": _subscribe,
+    "health": _later("maas_dyn.cli.health", "truenas_health"),
 }
 
 
@@ -390,8 +406,9 @@ def main(argv: list[str] | None = None) -> int:
     """
     streams = Streams(sys.stdout, sys.stderr)
     try:
-        return int(_dispatch(list(sys.argv[1:] if argv is None else argv), ProfileStore(),
-                             streams))
+        record, args = take_record_option(sys.argv[1:] if argv is None else argv)
+        with truenas_recording(record):
+            return int(_dispatch(args, ProfileStore(), streams))
     except KeyboardInterrupt:
         streams.err.write(f"{PROG}: interrupted (a job keeps running on the server)\n")
         return ExitCode.INTERRUPTED

@@ -14,6 +14,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Mapping
+from concurrent.futures import Future
 from typing import TYPE_CHECKING, Any, Literal
 
 import requests
@@ -335,6 +336,26 @@ class Client:
         """Whether a connection is open now (the next call reconnects if not)."""
         return self._conn is not None and not self._conn.closed
 
+    @property
+    def opener(self) -> Opener:
+        """How connections are opened: ``opener(url, verify, timeout) -> Link``.
+
+        The seam the stubber and cassette recording plug into. Setting it closes the
+        current connection (calls in flight on it fail with ConnectionClosed); the next
+        call opens a connection with the new opener and logs in again.
+        """
+        return self._opener
+
+    @opener.setter
+    def opener(self, opener: Opener) -> None:
+        with self._connect_lock:
+            self._opener = opener
+            # Forgotten first: a connection that is gone is not a "reconnect", which
+            # would re-read the server's version and method document.
+            connection, self._conn = self._conn, None
+        if connection is not None:
+            connection.close()
+
     # -- access by name -------------------------------------------------------------------------
 
     def __getitem__(self, name: str) -> Any:
@@ -417,8 +438,49 @@ class Client:
             return Job(self, result, spec.name)
         return result
 
-    def _call(self, method: str, params: list[Any], spec: MethodSpec | None,
-              filled: set[int] | tuple[()], timeout: float | None) -> Any:
+    def submit(self, method: str, *params: Any) -> Future[Any]:
+        """Send a call by name and return at once: the non-blocking form of :meth:`call`.
+
+        The reader thread completes the future with the result (a job method's is the
+        job id) or with the typed error :meth:`call` would raise. Parameters are
+        checked, hooks run and calls are logged as for :meth:`call`; the ``after-call``
+        hook then runs on the reader thread, so it must not block. This is the seam of
+        :mod:`maas_dyn.aio.truenas` (``asyncio.wrap_future``).
+
+        Args:
+            method: Dotted method name.
+            *params: Positional parameters.
+
+        Returns:
+            The future.
+
+        Raises:
+            InvalidParametersError: The parameters do not match the schema.
+            TooManyConcurrentCalls: Every call slot of the connection is busy; not sent.
+            ConnectionFailed: There was no connection and none could be made (making
+                one blocks; async callers reconnect off the loop first).
+        """
+        spec = self.methods.get(method) if self.methods is not None else None
+        return self._submit(method, list(params), spec, ())
+
+    def submit_operation(self, operation: Operation, args: tuple[Any, ...],
+                         kwargs: dict[str, Any]) -> Future[Any]:
+        """:meth:`submit` for a generated method: arguments bound as the method binds them.
+
+        Args:
+            operation: The method's operation (``client.operation("pool.query")``).
+            args: Positional arguments.
+            kwargs: Keyword arguments.
+
+        Returns:
+            The future (of the job id, for a job method).
+        """
+        spec: MethodSpec = operation.payload
+        params, filled = _positional(operation, args, kwargs)
+        return self._submit(spec.name, params, spec, filled)
+
+    def _check(self, method: str, params: list[Any], spec: MethodSpec | None,
+               filled: set[int] | tuple[()]) -> None:
         if self.validate and spec is not None:
             problems = validate_params(spec.accepts, params, filled)
             if problems:
@@ -426,6 +488,38 @@ class Client:
                                    for where, what in problems.items())
                 raise InvalidParametersError(f"invalid parameters for {method}: {listed}",
                                              errors=problems)
+
+    def _submit(self, method: str, params: list[Any], spec: MethodSpec | None,
+                filled: set[int] | tuple[()]) -> Future[Any]:
+        self._check(method, params, spec, filled)
+        self.hooks.emit("before-call", method=method, params=params)
+        started = time.monotonic()
+        try:
+            future = self._connection().submit(method, params)
+        except TrueNASAPIError as exc:
+            self._log_call(method, started, type(exc).__name__)
+            self.hooks.emit("after-call", method=method, result=None, error=exc)
+            raise
+
+        def finished(done: Future[Any]) -> None:
+            # Same outcomes as _call: only server answers reach the after-call hook.
+            if done.cancelled():
+                self._log_call(method, started, "cancelled")
+                return
+            error = done.exception()
+            if error is None:
+                self._log_call(method, started, "ok")
+                self.hooks.emit("after-call", method=method, result=done.result(), error=None)
+            elif isinstance(error, TrueNASAPIError):
+                self._log_call(method, started, type(error).__name__)
+                self.hooks.emit("after-call", method=method, result=None, error=error)
+
+        future.add_done_callback(finished)
+        return future
+
+    def _call(self, method: str, params: list[Any], spec: MethodSpec | None,
+              filled: set[int] | tuple[()], timeout: float | None) -> Any:
+        self._check(method, params, spec, filled)
         self.hooks.emit("before-call", method=method, params=params)
         connection = self._connection()
         started = time.monotonic()
