@@ -32,11 +32,10 @@ from maas_dyn.errors import (
 from maas_dyn.truenas.client import Client
 from maas_dyn.truenas.events import Subscription
 from maas_dyn.truenas.jobs import (
-    FINISHED,
     JOBS_COLLECTION,
+    JobRecord,
     ProgressCallback,
     job_outcome,
-    public_record,
 )
 from maas_dyn.truenas.jsonrpc import CALL_ERROR
 from maas_dyn.truenas.messages import Event
@@ -49,7 +48,7 @@ _log = logging.getLogger("maas_dyn.truenas")
 _UNSET: Any = object()
 
 
-class AsyncJob:
+class AsyncJob(JobRecord):
     """A handle on a job running on the server, for coroutines.
 
     Args:
@@ -59,39 +58,15 @@ class AsyncJob:
     """
 
     def __init__(self, client: AsyncClient, job_id: int, method: str = ""):
+        super().__init__(job_id, method)
         self._client = client
-        self.id = job_id
-        self.method = method
-        self._record: dict[str, Any] = {}
         self._changed = asyncio.Event()
 
-    @property
-    def record(self) -> dict[str, Any]:
-        """The last job record seen, without its arguments and credentials."""
-        return public_record(self._record)
-
-    @property
-    def state(self) -> str:
-        """The last state seen (``WAITING``, ``RUNNING``, ``SUCCESS``...); ``""`` if none."""
-        return str(self._record.get("state") or "")
-
-    @property
-    def progress(self) -> dict[str, Any]:
-        """The last progress seen: ``{"percent", "description", "extra"}``."""
-        progress = self._record.get("progress")
-        return dict(progress) if isinstance(progress, Mapping) else {}
-
-    @property
-    def done(self) -> bool:
-        """Whether the job was last seen in a final state."""
-        return self.state in FINISHED
-
-    def _merge(self, fields: Mapping[str, Any]) -> None:
-        # A finished record keeps its final state: a late event cannot revive it.
-        if self.done and fields.get("state") not in FINISHED:
-            return
-        self._record.update(fields)
-        self._changed.set()
+    def _merge(self, record: Mapping[str, Any]) -> bool:
+        merged = super()._merge(record)
+        if merged:
+            self._changed.set()
+        return merged
 
     async def refresh(self) -> dict[str, Any]:
         """Ask the server for the job's record now.

@@ -203,23 +203,20 @@ def job_outcome(job_id: int, method: str, record: Mapping[str, Any]) -> Any:
     raise JobFailed(reason, status=CALL_ERROR, hint=hint, **common)
 
 
-class Job:
-    """A handle on a job running on the server.
+class JobRecord:
+    """What is known of a job from the last record seen (shared by sync and async jobs).
 
     Args:
-        host: The client that started it.
         job_id: The job id the server answered.
         method: The job's method, for messages.
     """
 
-    def __init__(self, host: JobHost, job_id: int, method: str = ""):
-        self._host = host
+    def __init__(self, job_id: int, method: str = ""):
         self.id = job_id
         self.method = method
         self._record: dict[str, Any] = {}
+        # Events arrive on the reader thread while the caller reads the record.
         self._lock = threading.Lock()
-
-    # -- what is known ---------------------------------------------------------------------
 
     @property
     def record(self) -> dict[str, Any]:
@@ -243,11 +240,28 @@ class Job:
         """Whether the job was last seen in a final state."""
         return self.state in FINISHED
 
-    def _merge(self, record: Mapping[str, Any]) -> None:
+    def _merge(self, record: Mapping[str, Any]) -> bool:
+        """Fold a record or event into what is known; False if it was ignored."""
         with self._lock:
+            # A finished record keeps its final state: a late event cannot revive it.
             if self._record.get("state") in FINISHED and record.get("state") not in FINISHED:
-                return
+                return False
             self._record.update(record)
+            return True
+
+
+class Job(JobRecord):
+    """A handle on a job running on the server.
+
+    Args:
+        host: The client that started it.
+        job_id: The job id the server answered.
+        method: The job's method, for messages.
+    """
+
+    def __init__(self, host: JobHost, job_id: int, method: str = ""):
+        super().__init__(job_id, method)
+        self._host = host
 
     def refresh(self) -> dict[str, Any]:
         """Ask the server for the job's record now.
