@@ -1,4 +1,8 @@
-"""The manual: it builds with ``mkdocs build --strict`` and every Python example runs.
+"""The manual: it builds with ``mkdocs build --strict`` and every example runs.
+
+Python blocks run in-process; every line of an ``sh`` block runs in bash against the
+simulators (placeholders replaced by the SUBSTITUTIONS table, servers started and
+stopped, the README's install commands left to CI, which runs them).
 
 Each page's ``python`` blocks run in order in one namespace. A page with a
 ``<!-- docs-setup: maas truenas -->`` comment (outside code blocks) gets running
@@ -91,3 +95,136 @@ def test_the_manual_builds_without_warnings(tmp_path: Path) -> None:
     reference = (site / "reference" / "maas_dyn.health" / "index.html").read_text()
     assert "check_maas" in reference
     assert not (site / "_hooks").exists()
+
+
+# -- shell examples ----------------------------------------------------------------------
+# Every `sh` line runs against the simulators, with the placeholders a reader replaces
+# replaced by this table (what the docs write -> what the test uses).
+SUBSTITUTIONS = (
+    ("http://region:5240/MAAS/", "{maas_url}"),
+    (" nas.example ", " {nas_url} "),
+    ("--username admin", "--username {nas_user}"),
+    ("abc123", "{ready_machine}"),
+    ("/var/lib/node_exporter/textfile/", ""),
+    ("--watch 60", "--watch 0.05 --count 2"),
+)
+# Lines run by CI or another test exactly as written (prefix -> what runs them).
+RUN_ELSEWHERE = {
+    "python3 -m venv .venv && .venv/bin/pip install -q '.[sim]' && .venv/bin/maas-dyn demo":
+        "the README's first command (tests/test_demo.py runs the demo)",
+    "python3 -m venv .venv && .venv/bin/pip install -q -e '.[test]' && .venv/bin/python -m pytest":
+        ".ci/run, which runs this suite",
+    "pip install -e '.[docs]'": "the test extra installs the docs extra's mkdocs",
+    "mkdocs build --strict": "test_the_manual_builds_without_warnings",
+}
+# Servers that run until stopped: started, checked for their banner, stopped.
+SERVERS = ("maas-dyn sim ", "truenas-dyn sim")
+# Exit statuses a line may end with (health reports WARNING/CRITICAL as 1/2).
+ACCEPTED = {"health": {0, 1, 2}}
+
+
+def shell_lines(text: str) -> list[str]:
+    lines = []
+    for language, body in FENCE.findall(text):
+        if language == "sh":
+            lines += [line.split("  #")[0].strip() for line in body.splitlines()
+                      if line.strip() and not line.lstrip().startswith("#")]
+    return lines
+
+
+@pytest.fixture(scope="module")
+def shell(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+    """Both simulators, logged-in profiles `admin` and `nas`, and a work folder."""
+    import os
+
+    from maas_dyn.sim.maas import MAASSimulator
+    from maas_dyn.sim.truenas import TrueNASSimulator
+    from maas_dyn.truenas import connect
+
+    work = tmp_path_factory.mktemp("shell")
+    with MAASSimulator(machines=6, speed=500.0, seed=5) as maas, \
+            TrueNASSimulator(speed=500.0) as nas:
+        with connect(nas.url, username=nas.username, password=nas.password) as client:
+            client.pool.create({"name": "tank", "topology": {"data": [
+                {"type": "MIRROR", "disks": ["sda", "sdb"]}]}}).wait(timeout=60)
+        (work / "api-key").write_text(maas.api_key)
+        env = {**os.environ, "MAAS_DYN_CONFIG_DIR": str(work / "config"),
+               "MAAS_DYN_CACHE_DIR": str(work / "cache"), "TRUENAS_API_KEY": nas.api_key,
+               "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
+        context = {"maas": maas, "nas": nas, "env": env, "work": work,
+                   "maas_url": maas.url, "nas_url": nas.url, "nas_user": nas.username}
+        run_line(context, f"maas-dyn login admin {maas.url} {maas.api_key}")
+        run_line(context, f"truenas-dyn login nas {nas.url} --username {nas.username}")
+        yield context
+
+
+def run_line(context: dict[str, Any], line: str) -> subprocess.CompletedProcess[str]:
+    result = subprocess.run(["bash", "-c", line], cwd=context["work"], env=context["env"],
+                            capture_output=True, text=True, timeout=120, check=False)
+    accepted = next((codes for word, codes in ACCEPTED.items() if f" {word}" in line), {0})
+    assert result.returncode in accepted, f"{line}\n{result.stdout[-2000:]}\n{result.stderr}"
+    return result
+
+
+def run_server(context: dict[str, Any], line: str) -> None:
+    import os
+    import signal
+
+    child = subprocess.Popen(["bash", "-c", f"exec {line} --port 0"], cwd=context["work"],
+                             env=context["env"], stdout=subprocess.PIPE, text=True,
+                             start_new_session=True)
+    try:
+        assert child.stdout is not None
+        banner = "".join(child.stdout.readline() for _ in range(2))
+        assert "URL" in banner.upper(), banner
+    finally:
+        os.killpg(child.pid, signal.SIGTERM)
+        child.wait(timeout=30)
+
+
+def run_subscription(context: dict[str, Any], line: str) -> None:
+    child = subprocess.Popen(["bash", "-c", line], cwd=context["work"], env=context["env"],
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        for attempt in range(50):  # raise alerts until the subscriber has one and exits
+            context["nas"].raise_alert("DocsExample", f"alert {attempt}", "WARNING")
+            try:
+                child.wait(timeout=0.2)
+                break
+            except subprocess.TimeoutExpired:
+                continue
+    finally:
+        if child.poll() is None:
+            child.kill()
+        out, err = child.communicate(timeout=30)
+    assert child.returncode == 0, err
+    assert "DocsExample" in out
+
+
+@pytest.mark.parametrize("page", [p for p in PAGES if shell_lines(p.read_text())],
+                         ids=lambda p: p.stem)
+def test_every_shell_example_runs(page: Path, shell: dict[str, Any]) -> None:
+    from maas_dyn.maas import Client
+
+    with Client(shell["maas_url"], shell["maas"].api_key, cache=False) as client:
+        ready = next(m["system_id"] for m in client.machines.read()
+                     if m["status_name"] in ("Ready", "Allocated"))
+    values = {**shell, "ready_machine": ready}
+    for line in shell_lines(page.read_text(encoding="utf-8")):
+        if line in RUN_ELSEWHERE:
+            continue
+        for written, used in SUBSTITUTIONS:
+            line = line.replace(written, used.format(**values))
+        if line.startswith(SERVERS):
+            run_server(shell, line)
+        elif " subscribe " in line:
+            run_subscription(shell, line)
+        else:
+            run_line(shell, line)
+
+
+def test_lines_run_elsewhere_are_the_readme_commands() -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    first_two = next(body.strip().splitlines() for _, body in FENCE.findall(readme))
+    assert [line for line in RUN_ELSEWHERE if line.startswith("python3")] == first_two
+    assert (ROOT / ".ci" / "run").read_text().rstrip().endswith(first_two[1])
