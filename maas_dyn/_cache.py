@@ -22,6 +22,14 @@ _log = logging.getLogger("maas_dyn.cache")
 _SAFE_KEY = re.compile(r"[^A-Za-z0-9._-]")
 
 
+def _private_dirs(folder: Path, stop: Path) -> None:
+    # mkdir(parents=True) gives the parents it creates the umask's mode (often 0755), so
+    # each missing level up to the cache's own base is created 0700 one at a time.
+    missing = [folder, *(p for p in folder.parents if p != stop and stop in p.parents)]
+    for level in reversed(missing):
+        level.mkdir(mode=0o700, exist_ok=True)
+
+
 class DescriptionCache:
     """Stores and finds description documents (as the raw bytes the server sent).
 
@@ -72,7 +80,11 @@ class DescriptionCache:
         folder = self._folder(url)
         path = folder / f"{_SAFE_KEY.sub('_', key)}.json"
         try:
-            folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+            # The base (<root>/..) is maas_dyn's own directory: private too; its parent
+            # (e.g. ~/.cache) is the user's and keeps its usual mode.
+            outside = self.root.parent.parent
+            outside.mkdir(parents=True, exist_ok=True)
+            _private_dirs(folder, stop=outside)
             write_private(path, raw)
             write_private(folder / "latest", key.encode("ascii", "replace"))
         except OSError as exc:

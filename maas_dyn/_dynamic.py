@@ -51,7 +51,8 @@ def python_identifier(name: str, taken: Collection[str] = ()) -> str:
 
     Dashes, dots and spaces become underscores; a leading digit gets a leading
     underscore; Python keywords and names in ``taken`` get a trailing underscore
-    (``import`` -> ``import_``, ``global`` -> ``global_``), as PEP 8 suggests.
+    (``import`` -> ``import_``, ``global`` -> ``global_``), as PEP 8 suggests; a name
+    starting with ``__`` gets an ``x`` prefix so it cannot replace class machinery.
 
     Args:
         name: The name as the server spells it.
@@ -60,11 +61,17 @@ def python_identifier(name: str, taken: Collection[str] = ()) -> str:
     Returns:
         A string for which ``str.isidentifier()`` is true.
     """
-    if name.isidentifier() and not keyword.iskeyword(name) and name not in taken:
+    if name.isidentifier() and not keyword.iskeyword(name) and name not in taken \
+            and not name.startswith("__"):
         return name  # the common case, kept cheap: it runs for every name at connect
-    out = "".join(ch if ch.isalnum() or ch == "_" else "_" for ch in name) or "_"
-    if out[0].isdigit():
+    # isalnum() is not enough: "¼" and "²" are alphanumeric but cannot be in an identifier.
+    out = "".join(ch if ("_" + ch).isidentifier() else "_" for ch in name) or "_"
+    if not out.isidentifier():  # a leading digit (or other continue-only character)
         out = "_" + out
+    if out.startswith("__"):
+        # A server name such as "__init__" or "__class__" would replace the Python
+        # machinery of the generated class (or be name-mangled); give it a plain prefix.
+        out = "x" + out
     blocked = set(taken)
     while keyword.iskeyword(out) or out in blocked:
         out += "_"

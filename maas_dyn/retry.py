@@ -23,7 +23,7 @@ def _parse_retry_after(value: str | None, now: float) -> float | None:
     if not value:
         return None
     value = value.strip()
-    if value.isdigit():
+    if value.isascii() and value.isdigit():  # isdigit() alone accepts "²", float() does not
         return float(value)
     try:
         when = email.utils.parsedate_to_datetime(value)

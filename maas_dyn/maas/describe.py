@@ -163,12 +163,17 @@ def compute_hash(document: Mapping[str, Any]) -> str:
     return hashlib.sha1(canonical.encode("ascii"), usedforsecurity=False).hexdigest()
 
 
+def _known_method(method: Any) -> bool:
+    # A list or object there is unhashable: a set lookup would raise TypeError.
+    return isinstance(method, str) and method in _METHODS
+
+
 def _action_ok(action: Any) -> bool:
     return (
         isinstance(action, Mapping)
         and isinstance(action.get("name"), str)
         and bool(action["name"])
-        and action.get("method") in _METHODS
+        and _known_method(action.get("method"))
         and (action.get("op") is None or isinstance(action["op"], str))
         and (action.get("doc") is None or isinstance(action["doc"], str))
     )
@@ -179,7 +184,7 @@ def _action_problems(action: Any, where: str) -> list[str]:
         return [f"{where}: must be an object"]
     checks = [
         (isinstance(action.get("name"), str) and bool(action.get("name")), "'name' must be text"),
-        (action.get("method") in _METHODS,
+        (_known_method(action.get("method")),
          f"'method' must be one of {sorted(_METHODS)}, not {action.get('method')!r}"),
         (action.get("op") is None or isinstance(action.get("op"), str),
          "'op' must be text or null"),

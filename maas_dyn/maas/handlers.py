@@ -65,11 +65,16 @@ class Handler(Namespace):
     _spec: HandlerSpec
 
 
-def _path_param(name: str, handler: HandlerSpec, documented: dict[str, Any]) -> Param:
+def _path_param(name: str, handler: HandlerSpec, documented: dict[str, Any],
+                used: set[str]) -> Param:
     doc = documented.get(name)
     text = doc.text if doc is not None and doc.text else f"Path parameter of {handler.path}."
+    # ``used`` grows as path parameters are named: a describe document listing the same
+    # (or same-after-sanitising) name twice must not make a signature with duplicates.
+    python_name = python_identifier(name, used)
+    used.add(python_name)
     return Param(
-        name=python_identifier(name, {"self", "kwargs"}),
+        name=python_name,
         wire_name=name,
         kind=POSITIONAL,
         type_text="str",
@@ -94,8 +99,8 @@ def action_details(handler: HandlerSpec, action: ActionSpec) -> OperationDetails
         The details the engine renders into a signature and a docstring.
     """
     parsed = parse_action_doc(action.doc)
-    params = [_path_param(name, handler, parsed.params) for name in handler.params]
-    used = {p.name for p in params} | {"self", "kwargs"}
+    used = {"self", "kwargs"}
+    params = [_path_param(name, handler, parsed.params, used) for name in handler.params]
     templated: list[str] = []
     for doc_param in parsed.params.values():
         if doc_param.name in handler.params:

@@ -81,13 +81,16 @@ def decode_body(raw: RawResponse) -> Any:
             return None
         try:
             return json.loads(raw.content)
-        except (ValueError, UnicodeDecodeError) as exc:
+        except (ValueError, UnicodeDecodeError, RecursionError) as exc:
             raise NotAServerError(
                 f"the server said JSON but sent a malformed body ({exc}); "
                 "a proxy may be answering instead of MAAS"
             ) from exc
     if media.startswith("text/"):
-        return raw.content.decode(charset if _known_codec(charset) else "utf-8", "replace")
+        try:
+            return raw.content.decode(charset if _known_codec(charset) else "utf-8", "replace")
+        except UnicodeError:  # a codec without "replace" support, such as idna
+            return raw.content.decode("utf-8", "replace")
     return raw.content
 
 
@@ -107,7 +110,7 @@ def _message(raw: RawResponse) -> tuple[str, dict[str, list[str]]]:
     if media == "application/json":
         try:
             data = json.loads(text)
-        except ValueError:
+        except (ValueError, RecursionError):  # a proxy's junk, or a hostile nesting depth
             data = None
         if isinstance(data, Mapping):
             fields = {

@@ -16,7 +16,7 @@ from typing import Any, NamedTuple, Protocol
 import requests
 from requests.adapters import HTTPAdapter
 
-from maas_dyn.errors import ConnectionClosed, ConnectionFailed, Timeout
+from maas_dyn.errors import ConnectionClosed, ConnectionFailed, Timeout, TransportError
 from maas_dyn.maas.encode import PreparedRequest
 
 __all__ = ["MockTransport", "RawResponse", "RequestsTransport", "TimeoutSpec", "Transport"]
@@ -102,33 +102,46 @@ class RequestsTransport:
                 request.method, request.url, data=request.body, headers=headers,
                 timeout=timeout,
             )
-        except requests.exceptions.SSLError as exc:
-            raise ConnectionFailed(
-                f"TLS handshake with the server failed: {exc}; pass verify='/path/to/ca.pem' "
-                "for a private CA (verify=False only for testing)", **where,
-            ) from exc
-        except requests.exceptions.ConnectTimeout as exc:
-            raise ConnectionFailed(
-                f"timed out connecting to the server: {exc}", **where
-            ) from exc
-        except requests.exceptions.ReadTimeout as exc:
-            raise Timeout(f"no answer within {timeout} s: {exc}", **where) from exc
-        except requests.exceptions.ConnectionError as exc:
-            if _not_sent(exc):
-                raise ConnectionFailed(
-                    f"cannot connect to the server: {exc}; check the URL and that the "
-                    "server is running", **where,
-                ) from exc
-            raise ConnectionClosed(
-                f"the connection broke before an answer arrived: {exc}", **where
-            ) from exc
-        except requests.exceptions.InvalidURL as exc:
-            raise ConnectionFailed(f"invalid URL: {exc}", **where) from exc
+        except requests.exceptions.RequestException as exc:
+            raise _transport_error(exc, timeout, where) from exc
         return RawResponse(reply.status_code, reply.headers, reply.content)
 
     def close(self) -> None:
         """Close the session's pooled connections."""
         self.session.close()
+
+
+def _transport_error(exc: requests.exceptions.RequestException, timeout: TimeoutSpec,
+                     where: Mapping[str, str]) -> TransportError:
+    method, url = where["method"], where["url"]
+    if isinstance(exc, requests.exceptions.SSLError):
+        return ConnectionFailed(
+            f"TLS handshake with the server failed: {exc}; pass verify='/path/to/ca.pem' "
+            "for a private CA (verify=False only for testing)", method=method, url=url)
+    if isinstance(exc, requests.exceptions.ConnectTimeout):
+        return ConnectionFailed(f"timed out connecting to the server: {exc}",
+                                method=method, url=url)
+    if isinstance(exc, requests.exceptions.ReadTimeout):
+        # urllib3's text names only host and port: say which request timed out (MAAS
+        # URLs carry no secrets), so a bulk run's error names its machine.
+        return Timeout(f"{method} {url} got no answer within {timeout} s; it may still "
+                       f"have run on the server: {exc}", method=method, url=url)
+    if isinstance(exc, requests.exceptions.ConnectionError) and _not_sent(exc):
+        return ConnectionFailed(
+            f"cannot connect to the server: {exc}; check the URL and that the "
+            "server is running", method=method, url=url)
+    if isinstance(exc, requests.exceptions.InvalidURL):
+        return ConnectionFailed(f"invalid URL: {exc}", method=method, url=url)
+    broken = (requests.exceptions.ConnectionError, requests.exceptions.ChunkedEncodingError,
+              requests.exceptions.ContentDecodingError)
+    if isinstance(exc, broken):
+        # Reset, closed or cut off mid-answer: the request may have reached the server.
+        return ConnectionClosed(f"the connection broke before {method} {url} was answered; "
+                                f"it may have run on the server: {exc}",
+                                method=method, url=url)
+    # Anything else requests raises: typed, and (not being ConnectionFailed) not re-sent
+    # unless the method is idempotent.
+    return TransportError(f"{method} {url} failed: {exc}", method=method, url=url)
 
 
 def _not_sent(exc: requests.exceptions.ConnectionError) -> bool:

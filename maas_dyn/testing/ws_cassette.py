@@ -195,6 +195,33 @@ _REDACT: Mapping[str, Redaction] = {
 
 # -- replaying --------------------------------------------------------------------------------
 
+# The members each kind of entry must have, with their JSON types.
+_NEEDS: Mapping[str, Mapping[str, type | tuple[type, ...]]] = {
+    "connect": {},
+    "call": {"n": int, "method": str, "params": list},
+    "result": {"n": int},
+    "error": {"n": int, "error": dict},
+    "job": {"method": str, "params": dict},
+    "notification": {"method": str, "params": dict},
+}
+
+
+def _entry_problem(entry: Any) -> str:
+    if not isinstance(entry, dict):
+        return "an entry must be a JSON object"
+    kind = entry.get("kind")
+    needs = _NEEDS.get(kind) if isinstance(kind, str) else None
+    if needs is None or kind not in _REDACT:
+        return f"an entry of unknown kind: {str(kind)[:40]}"
+    for member, types in needs.items():
+        value = entry.get(member)
+        if not isinstance(value, types) or isinstance(value, bool):
+            return f"a {kind} entry needs {member!r} of type {getattr(types, '__name__', types)}"
+    if kind == "result" and "result" not in entry:
+        return "a result entry needs 'result'"
+    return ""
+
+
 def read_cassette(path: str | os.PathLike[str]) -> list[Entry]:
     """Read a cassette's entries (without its header line).
 
@@ -212,16 +239,22 @@ def read_cassette(path: str | os.PathLike[str]) -> list[Entry]:
     if not source.is_file():
         raise FileNotFoundError(f"no cassette at {source}; record one first "
                                 "(maas_dyn.testing.record or truenas-dyn --record FILE)")
-    lines = [json.loads(line) for line in source.read_text(encoding="utf-8").splitlines()
-             if line.strip()]
+    try:
+        lines = [json.loads(line) for line in source.read_text(encoding="utf-8").splitlines()
+                 if line.strip()]
+    except RecursionError:  # json.loads fails this way on absurdly nested lines
+        raise ValueError(f"{source} holds a line nested too deeply to be a cassette") from None
     header = lines[0] if lines else {}
-    if header.get("format") != FORMAT or header.get("version") != VERSION:
+    if not isinstance(header, dict) or header.get("format") != FORMAT \
+            or header.get("version") != VERSION:
         raise ValueError(f"{source} is not a version {VERSION} {FORMAT} cassette (its first "
                          f"line is {json.dumps(header)[:120]}); record it again")
     entries: list[Entry] = lines[1:]
-    unknown = {str(entry.get("kind")) for entry in entries} - set(_REDACT)
-    if unknown:
-        raise ValueError(f"{source} has entries of unknown kind: {', '.join(sorted(unknown))}")
+    # The replayer indexes entries without checks: every shape problem is reported here.
+    for number, entry in enumerate(entries, start=2):
+        problem = _entry_problem(entry)
+        if problem:
+            raise ValueError(f"{source} line {number}: {problem}; record it again")
     called: set[int] = set()
     for entry in entries:
         if entry["kind"] == "call":

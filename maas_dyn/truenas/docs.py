@@ -52,7 +52,7 @@ def _types(schema: Schema) -> list[str]:
     branches = schema.get("anyOf") or schema.get("oneOf")
     if isinstance(branches, list):
         found: list[str] = []
-        for branch in branches:
+        for branch in (b for b in branches if isinstance(b, Mapping)):
             found.extend(t for t in _types(branch) if t not in found)
         return found
     return []
@@ -123,7 +123,9 @@ def _fields(schema: Schema) -> str:
     properties = schema.get("properties")
     if not isinstance(properties, Mapping) or not properties:
         return ""
-    required = set(schema.get("required") or ())
+    listed = schema.get("required")
+    # Only names can be required; anything else in the list (or no list) is ignored.
+    required = {r for r in listed if isinstance(r, str)} if isinstance(listed, list) else set()
     shown = [f"``{name}`` ({type_text(sub)}{', required' if name in required else ''})"
              for name, sub in properties.items() if isinstance(sub, Mapping)]
     return "Fields: " + ", ".join(shown) + "."
@@ -198,6 +200,12 @@ def _note(text: str) -> str:
     return textwrap.indent(text, "    ")[4:]
 
 
+def _accepts(entry: Mapping[str, Any]) -> list[Schema]:
+    # The same reading as MethodSpec.accepts: only schema objects describe parameters.
+    accepts = entry.get("accepts")
+    return [a for a in accepts if isinstance(a, Mapping)] if isinstance(accepts, list) else []
+
+
 def method_details(name: str, entry: Mapping[str, Any]) -> OperationDetails:
     """Compute a method's parameters and documentation from its metadata.
 
@@ -213,7 +221,7 @@ def method_details(name: str, entry: Mapping[str, Any]) -> OperationDetails:
     head = summary(entry) or f"The TrueNAS method {name}."
     same = " ".join(first.split()).rstrip(".") == head.rstrip(".")
     body = rest.strip() if same or not first else description
-    accepts = entry.get("accepts") or []
+    accepts = _accepts(entry)
     notes: list[tuple[str, str]] = []
     if entry.get("job"):
         notes.append(("Job", "Runs as a job: the call returns a Job at once; "

@@ -77,7 +77,10 @@ def _encode_extended(value: object) -> object:
 def _decode_extended(obj: dict[str, Any]) -> Any:
     if len(obj) == 1:
         if "$date" in obj and isinstance(obj["$date"], (int, float)):
-            return datetime.fromtimestamp(obj["$date"] / 1000, tz=timezone.utc)
+            try:
+                return datetime.fromtimestamp(obj["$date"] / 1000, tz=timezone.utc)
+            except (OverflowError, OSError, ValueError):
+                return obj  # out of the platform's range: keep the raw value, not a crash
         if "$set" in obj and isinstance(obj["$set"], list):
             return set(obj["$set"]) if all(_hashable(v) for v in obj["$set"]) else obj
     elif len(obj) == 2 and obj.get("$type") == "date" and isinstance(obj.get("$value"), str):
@@ -123,9 +126,13 @@ def loads(text: str | bytes) -> Any:
     # The object hook costs a Python call per object; most frames have no "$" keys at all
     # (a get_methods document is ~5 MB of them), so it is only used where needed.
     needle = b'"$' if isinstance(text, bytes) else '"$'
-    if needle in text:  # type: ignore[operator]
-        return json.loads(text, object_hook=_decode_extended)
-    return json.loads(text)
+    try:
+        if needle in text:  # type: ignore[operator]
+            return json.loads(text, object_hook=_decode_extended)
+        return json.loads(text)
+    except RecursionError:
+        # A hostile frame of deeply nested arrays would otherwise kill the reader thread.
+        raise ValueError("the frame is nested too deeply to parse") from None
 
 
 # --- errors ---------------------------------------------------------------------------
@@ -333,8 +340,8 @@ class JSONRPCFraming:
             params = params if isinstance(params, Mapping) else {}
             handler = _NOTIFICATIONS.get(str(method))
             return [handler(params)] if handler else []
-        if "id" not in message:
-            return []
+        if "id" not in message or not _hashable(message["id"]):
+            return []  # an id no request of ours has (a list or object): nobody waits for it
         error = message.get("error")
         return [Reply(message["id"], message.get("result"),
                       error if isinstance(error, Mapping) else None)]
@@ -399,8 +406,14 @@ class LegacyFraming:
 
 
 def _legacy_id(value: object) -> object:
-    # Our ids are integers sent as text; answers echo the text.
-    return int(value) if isinstance(value, str) and value.isdigit() else value
+    # Our ids are integers sent as text; answers echo the text. An unhashable id cannot be
+    # one of ours; it becomes one that matches no request instead of breaking the lookup.
+    if not _hashable(value):
+        return None
+    # isdigit() alone accepts "²" (int() refuses it) and digit strings too long to convert.
+    if isinstance(value, str) and value.isascii() and value.isdigit() and len(value) < 20:
+        return int(value)
+    return value
 
 
 def _legacy_result(message: Mapping[str, Any]) -> list[Incoming]:
@@ -410,7 +423,8 @@ def _legacy_result(message: Mapping[str, Any]) -> list[Incoming]:
 
 
 def _legacy_ready(message: Mapping[str, Any]) -> list[Incoming]:
-    return [Reply(_legacy_id(sub), None) for sub in message.get("subs") or ()]
+    subs = message.get("subs")
+    return [Reply(_legacy_id(sub), None) for sub in subs] if isinstance(subs, list) else []
 
 
 def _legacy_nosub(message: Mapping[str, Any]) -> list[Incoming]:

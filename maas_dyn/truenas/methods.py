@@ -15,6 +15,7 @@ cheap.
 from __future__ import annotations
 
 import inspect
+import logging
 from collections.abc import Callable, Collection, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -30,6 +31,8 @@ from maas_dyn.errors import DescriptionError
 from maas_dyn.truenas.docs import method_details, summary
 
 __all__ = ["CallableService", "MethodSpec", "Methods", "Service", "Tree", "build_tree"]
+
+_log = logging.getLogger("maas_dyn.truenas")
 
 Invoke = Callable[[Operation, tuple[Any, ...], dict[str, Any]], Any]
 
@@ -79,7 +82,15 @@ class Methods:
                 "a core.get_methods document maps method names to metadata objects, e.g. "
                 '{"pool.query": {"accepts": [...], ...}}')
         self.document = document
-        self.specs = {name: MethodSpec(name, entry) for name, entry in document.items()}
+        # A name with an empty dotted part (".x", "x..y", "x.") has no place in the
+        # namespace tree (it would collide with the root); skip it rather than refuse the
+        # whole document, so every other method stays usable.
+        odd = [name for name in document if not all(name.split("."))]
+        if odd:
+            _log.warning("ignoring TrueNAS method names with empty parts: %s",
+                         ", ".join(map(repr, odd[:5])))
+        self.specs = {name: MethodSpec(name, entry) for name, entry in document.items()
+                      if name not in odd}
 
     def __contains__(self, name: object) -> bool:
         return name in self.specs

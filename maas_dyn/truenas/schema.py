@@ -81,11 +81,27 @@ def _pattern(text: str) -> re.Pattern[str] | None:
         return None  # an ECMA-only construct: leave it to the server
 
 
+def _schemas(value: object) -> list[Schema]:
+    # Sub-schemas as the server sent them. One that is not an object (``true``, or junk)
+    # becomes ``{}``, which accepts anything: positions in prefixItems stay aligned, and
+    # the server, not this client, has the last word on what it meant.
+    if not isinstance(value, list):
+        return []
+    return [item if isinstance(item, Mapping) else {} for item in value]
+
+
+def _length(value: object) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
 def _declared_types(schema: Schema) -> list[str]:
     declared = schema.get("type")
-    if declared is None:
-        return []
-    types = [declared] if isinstance(declared, str) else list(declared)
+    if isinstance(declared, str):
+        types = [declared]
+    elif isinstance(declared, list):
+        types = [t for t in declared if isinstance(t, str)]
+    else:
+        return []  # absent, or not a type name the server could mean
     if schema.get("nullable") is True and "null" not in types:
         types.append("null")
     return types
@@ -101,6 +117,8 @@ class _Checker:
         self.problems.setdefault(path or "(value)", []).append(message)
 
     def check(self, schema: Schema, value: Any, path: str) -> None:
+        if not isinstance(schema, Mapping):
+            return  # a malformed sub-schema from the server constrains nothing
         types = _declared_types(schema)
         if types and not any(_TYPES.get(t, _anything)(value) for t in types):
             self.add(path, f"must be {' or '.join(types)}, not {_json_type(value)}")
@@ -122,16 +140,20 @@ class _Checker:
 
     def enum(self, schema: Schema, value: Any, path: str) -> None:
         options = schema["enum"]
+        if not isinstance(options, list):
+            return
         if not any(_same(value, option) for option in options):
             self.add(path, "must be one of " + ", ".join(_show(o) for o in options))
 
     def min_length(self, schema: Schema, value: Any, path: str) -> None:
-        if isinstance(value, str) and len(value) < schema["minLength"]:
-            self.add(path, f"must have at least {schema['minLength']} character(s)")
+        limit = _length(schema["minLength"])
+        if isinstance(value, str) and limit is not None and len(value) < limit:
+            self.add(path, f"must have at least {limit} character(s)")
 
     def max_length(self, schema: Schema, value: Any, path: str) -> None:
-        if isinstance(value, str) and len(value) > schema["maxLength"]:
-            self.add(path, f"must have at most {schema['maxLength']} character(s)")
+        limit = _length(schema["maxLength"])
+        if isinstance(value, str) and limit is not None and len(value) > limit:
+            self.add(path, f"must have at most {limit} character(s)")
 
     def pattern(self, schema: Schema, value: Any, path: str) -> None:
         compiled = _pattern(str(schema["pattern"]))
@@ -150,7 +172,7 @@ class _Checker:
         if not isinstance(value, (list, tuple)):
             return
         spec = schema["items"]
-        choices = [spec] if isinstance(spec, Mapping) else [s for s in spec if s]
+        choices = [spec] if isinstance(spec, Mapping) else [s for s in _schemas(spec) if s]
         if not choices:
             return
         for index, item in enumerate(value):
@@ -158,16 +180,17 @@ class _Checker:
 
     def prefix_items(self, schema: Schema, value: Any, path: str) -> None:
         if isinstance(value, (list, tuple)):
-            for index, (sub, item) in enumerate(zip(schema["prefixItems"], value, strict=False)):
+            subs = _schemas(schema["prefixItems"])
+            for index, (sub, item) in enumerate(zip(subs, value, strict=False)):
                 self.check(sub, item, _join(path, index))
 
     def item_count(self, schema: Schema, value: Any, path: str) -> None:
         if not isinstance(value, (list, tuple)):
             return
-        low, high = schema.get("minItems"), schema.get("maxItems")
-        if isinstance(low, int) and len(value) < low:
+        low, high = _length(schema.get("minItems")), _length(schema.get("maxItems"))
+        if low is not None and len(value) < low:
             self.add(path, f"must have at least {low} item(s)")
-        if isinstance(high, int) and len(value) > high:
+        if high is not None and len(value) > high:
             self.add(path, f"must have at most {high} item(s)")
 
     def unique(self, schema: Schema, value: Any, path: str) -> None:
@@ -177,15 +200,18 @@ class _Checker:
                 self.add(path, "must not repeat items")
 
     def required(self, schema: Schema, value: Any, path: str) -> None:
-        if isinstance(value, Mapping):
-            for key in schema["required"]:
+        required = schema["required"]
+        if isinstance(value, Mapping) and isinstance(required, list):
+            for key in (k for k in required if isinstance(k, str)):
                 if key not in value:
                     self.add(_join(path, key), "is required")
 
     def properties(self, schema: Schema, value: Any, path: str) -> None:
         if not isinstance(value, Mapping):
             return
-        known: Mapping[str, Schema] = schema["properties"]
+        known = schema["properties"]
+        if not isinstance(known, Mapping):
+            return
         extra = schema.get("additionalProperties", True)
         for key, item in value.items():
             sub = known.get(key)
@@ -210,18 +236,20 @@ class _Checker:
                 self.check(extra, item, _join(path, key))
 
     def any_of(self, schema: Schema, value: Any, path: str) -> None:
-        self.one_of_choices(list(schema["anyOf"]), value, path)
+        self.one_of_choices(_schemas(schema["anyOf"]), value, path)
 
     def one_of(self, schema: Schema, value: Any, path: str) -> None:
         discriminator = schema.get("discriminator")
         if isinstance(discriminator, Mapping) and isinstance(value, Mapping):
-            self.tagged(discriminator, list(schema["oneOf"]), value, path)
+            self.tagged(discriminator, _schemas(schema["oneOf"]), value, path)
         else:
             # Overlapping branches are common in published schemas: "at least one" is
             # the safe reading.
-            self.one_of_choices(list(schema["oneOf"]), value, path)
+            self.one_of_choices(_schemas(schema["oneOf"]), value, path)
 
     def one_of_choices(self, choices: Sequence[Schema], value: Any, path: str) -> None:
+        if not choices:
+            return
         if len(choices) == 1:
             self.check(choices[0], value, path)
             return
@@ -252,7 +280,10 @@ class _Checker:
 
 def _tags(choice: Schema, prop: str) -> list[Any]:
     # The values of the tag property that select this branch (its const or enum).
-    sub = (choice.get("properties") or {}).get(prop) or {}
+    properties = choice.get("properties")
+    sub = properties.get(prop) if isinstance(properties, Mapping) else None
+    if not isinstance(sub, Mapping):
+        return []
     if "const" in sub:
         return [sub["const"]]
     enum = sub.get("enum")
