@@ -19,6 +19,7 @@ from __future__ import annotations
 import functools
 import json
 import re
+import warnings
 from collections.abc import Callable, Collection, Mapping, Sequence
 from typing import Any
 
@@ -76,7 +77,10 @@ def _join(path: str, key: object) -> str:
 @functools.lru_cache(maxsize=256)
 def _pattern(text: str) -> re.Pattern[str] | None:
     try:
-        return re.compile(text)
+        # A server's pattern may trip re's FutureWarnings (e.g. "[["): not the user's to see.
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", FutureWarning)
+            return re.compile(text)
     except re.error:
         return None  # an ECMA-only construct: leave it to the server
 
