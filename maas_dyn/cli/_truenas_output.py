@@ -5,21 +5,14 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Mapping
 from datetime import date, datetime
-from enum import IntEnum
 from typing import Any, TextIO
 
-__all__ = ["EXIT_CODES", "FORMATS", "ExitCode", "ProgressBar", "render"]
+from maas_dyn.cli.exits import ExitCode
+
+__all__ = ["EXIT_CODES", "FORMATS", "ProgressBar", "render"]
 
 
-class ExitCode(IntEnum):
-    """How ``truenas-dyn`` ended."""
-
-    OK = 0
-    FAILURE = 1
-    USAGE = 2
-    INTERRUPTED = 130
-
-
+# The codes are maas-dyn's (one ExitCode for both CLIs); these are truenas-dyn's meanings.
 EXIT_CODES: tuple[tuple[ExitCode, str], ...] = (
     (ExitCode.OK, "success"),
     (ExitCode.FAILURE, "the server answered an error, a job failed, or the server could not "

@@ -12,19 +12,18 @@ written atomically with mode 0600 in a 0700 directory because it holds a secret:
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 from maas_dyn._files import write_private
 from maas_dyn._paths import user_config_dir
+from maas_dyn.cli.profiles import PROFILE_NAME
 
 __all__ = ["COMMANDS", "Profile", "ProfileError", "ProfileStore"]
 
 # Words that are commands, so never profile names.
 COMMANDS = frozenset({"login", "logout", "profiles", "sim", "help"})
-_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.@+-]*\Z")
 
 
 class ProfileError(Exception):
@@ -73,7 +72,7 @@ def check_name(name: str) -> str:
     """
     if name in COMMANDS:
         raise ProfileError(f"{name!r} is a command; choose another profile name")
-    if not _NAME.match(name):
+    if not PROFILE_NAME.match(name):
         raise ProfileError(f"invalid profile name {name!r}: use letters, digits and . _ @ + -")
     return name
 

@@ -32,6 +32,7 @@ __all__ = [
     "ENV_PROFILE",
     "ENV_URL",
     "OFFICIAL_DATABASE",
+    "PROFILE_NAME",
     "Profile",
     "ProfileStore",
     "api_url",
@@ -46,7 +47,8 @@ OFFICIAL_DATABASE = Path("~/.maascli.db")
 DEFAULT_API_VERSION = "2.0"
 
 # A profile name is a file name too: no separators, no leading dot.
-_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.@+-]*\Z")
+# What a profile name may be in both CLIs: it is a file name, and not an option.
+PROFILE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.@+-]*\Z")
 _API_SUFFIX = re.compile(r"api/(?P<version>[0-9.]+)/\Z")
 
 
@@ -133,7 +135,7 @@ def check_name(name: str) -> str:
 
     if name == ENV_PROFILE or name in COMMANDS:
         raise UsageError(f"{name!r} is reserved for a command; choose another profile name")
-    if not _NAME.match(name):
+    if not PROFILE_NAME.match(name):
         raise UsageError(
             f"invalid profile name {name!r}: use letters, digits and . _ @ + - "
             "(not starting with a dot or dash)"
@@ -174,7 +176,7 @@ class ProfileStore:
             CLIError: The file cannot be read or is not a profile.
         """
         path = self._path(name)
-        if not _NAME.match(name) or not path.is_file():
+        if not PROFILE_NAME.match(name) or not path.is_file():
             raise unknown("profile", name, self.names(),
                           "see `maas-dyn list`; log in with `maas-dyn login PROFILE URL KEY`")
         try:

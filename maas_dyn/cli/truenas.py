@@ -29,8 +29,9 @@ from dataclasses import dataclass
 from typing import Any, TextIO
 
 from maas_dyn._dynamic import closest
-from maas_dyn.cli._truenas_output import EXIT_CODES, ExitCode, ProgressBar, render
+from maas_dyn.cli._truenas_output import EXIT_CODES, ProgressBar, render
 from maas_dyn.cli._truenas_profiles import Profile, ProfileError, ProfileStore, check_name
+from maas_dyn.cli.exits import ExitCode
 from maas_dyn.cli.recording import recorded, take_record_option, truenas_recording
 from maas_dyn.errors import (
     ConfigurationError,
