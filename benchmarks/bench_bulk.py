@@ -114,7 +114,9 @@ def main() -> int:
         base = f"{sim.url}api/2.0/machines/"
 
         def raw_deploy(system_id: str) -> Any:
-            response = session.post(f"{base}{system_id}/", params={"op": "deploy"})
+            # The client's default timeout, so both sides are bounded alike.
+            response = session.post(f"{base}{system_id}/", params={"op": "deploy"},
+                                    timeout=(10, 120))
             response.raise_for_status()
             return response.json()
 

@@ -37,14 +37,14 @@ CONSOLE_SCRIPT = "import sys; from maas_dyn.cli.maas import main; sys.exit(main(
 
 def elapsed(command: list[str], env: dict[str, str]) -> float:
     start = time.perf_counter()
-    subprocess.run(command, env=env, check=True, stdout=subprocess.DEVNULL)
+    subprocess.run(command, env=env, check=True, stdout=subprocess.DEVNULL, timeout=60)
     return time.perf_counter() - start
 
 
 def import_profile(command: list[str], env: dict[str, str], top: int = 12) -> list[str]:
     """The slowest imports (cumulative) of one run, from `python -X importtime`."""
     done = subprocess.run([command[0], "-X", "importtime", *command[1:]], env=env, check=True,
-                          capture_output=True, text=True)
+                          capture_output=True, text=True, timeout=60)
     rows = []
     for line in done.stderr.splitlines():
         match = re.match(r"import time:\s+(\d+) \|\s+(\d+) \|(\s*)(\S+)", line)
@@ -70,7 +70,8 @@ def main() -> None:
         module = [sys.executable, "-m", "maas_dyn.cli.maas", *words]
         baseline = [sys.executable, "-c", "import requests"]
         for command in (script, module):
-            answer = subprocess.run(command, env=env, check=True, capture_output=True).stdout
+            answer = subprocess.run(command, env=env, check=True, capture_output=True,
+                                    timeout=60).stdout
             assert json.loads(answer)["username"] == "bench", answer
         times: dict[str, list[float]] = {"script": [], "module": [], "baseline": []}
         for _ in range(RUNS):  # interleaved, so machine noise hits all alike

@@ -15,12 +15,8 @@ from __future__ import annotations
 
 import argparse
 import json
-import re
-import subprocess
 import sys
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import requests
@@ -29,35 +25,17 @@ from requests_oauthlib import OAuth1
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import maas_dyn
+from benchmarks._sim_process import maas_sim_process
 from maas_dyn.health import check_maas
 
 TARGET = 1.5
-
-
-@contextmanager
-def simulator(machines: int) -> Iterator[tuple[str, str]]:
-    """Run `maas-dyn sim maas` in a child process; yield its URL and API key."""
-    command = [sys.executable, "-c", "import sys; from maas_dyn.sim.maas.cli import main; "
-               "sys.exit(main(sys.argv[1:]))", "--machines", str(machines), "--port", "0"]
-    child = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-                             text=True, cwd=Path(__file__).resolve().parents[1])
-    try:
-        assert child.stdout is not None
-        banner = child.stdout.readline() + child.stdout.readline()
-        url, key = re.search(r"MAAS URL: (\S+)", banner), re.search(r"API key:\s+(\S+)", banner)
-        if not (url and key):
-            raise RuntimeError(f"the simulator did not start: {banner!r}")
-        yield url[1], key[1]
-    finally:
-        child.terminate()
-        child.wait(30)
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--machines", type=int, default=10_000)
     machines = parser.parse_args().machines
-    with simulator(machines) as (url, key):
+    with maas_sim_process("--machines", str(machines)) as (url, key):
         consumer, token, secret = key.split(":")
         session = requests.Session()
         session.auth = OAuth1(consumer, "", token, secret, signature_method="PLAINTEXT")

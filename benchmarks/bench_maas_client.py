@@ -75,11 +75,11 @@ def import_time(statement: str, runs: int) -> float:
     run, which writes them, is not counted.
     """
     env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
-    subprocess.run([sys.executable, "-c", statement], check=True, env=env)
+    subprocess.run([sys.executable, "-c", statement], check=True, env=env, timeout=60)
     best = float("inf")
     for _ in range(runs):
         start = time.perf_counter()
-        subprocess.run([sys.executable, "-c", statement], check=True, env=env)
+        subprocess.run([sys.executable, "-c", statement], check=True, env=env, timeout=60)
         best = min(best, time.perf_counter() - start)
     return best
 

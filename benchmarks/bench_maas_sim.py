@@ -24,7 +24,7 @@ from requests_oauthlib import OAuth1
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from benchmarks._sim_process import maas_sim_process
+from benchmarks._sim_process import join_all, maas_sim_process
 from maas_dyn.maas import Client
 
 QUICK = "--quick" in sys.argv
@@ -35,7 +35,7 @@ CALLS = 400 if QUICK else 2000
 
 def rps(client: Client, threads: int) -> float:
     per_thread = CALLS // threads
-    start_gate = threading.Barrier(threads + 1)
+    start_gate = threading.Barrier(threads + 1, timeout=60)
 
     def work() -> None:
         start_gate.wait()
@@ -47,8 +47,7 @@ def rps(client: Client, threads: int) -> float:
         worker.start()
     start_gate.wait()
     began = time.perf_counter()
-    for worker in workers:
-        worker.join()
+    join_all(workers)
     return per_thread * threads / (time.perf_counter() - began)
 
 

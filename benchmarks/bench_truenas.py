@@ -35,6 +35,7 @@ import websocket
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from benchmarks._sim_process import join_all, read_banner, stop
 from maas_dyn._shipped import load_shipped
 from maas_dyn.truenas import Client, connect
 
@@ -59,25 +60,21 @@ def simulator() -> Iterator[Server]:
     child = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
                              text=True, cwd=Path(__file__).resolve().parents[1])
     try:
-        banner = ""
-        assert child.stdout is not None
-        while "password:" not in banner:
-            line = child.stdout.readline()
-            if not line:
-                raise RuntimeError("the simulator did not start")
-            banner += line
+        banner = read_banner(child, lambda text: "password:" in text, timeout=60)
+        if "password:" not in banner:
+            raise RuntimeError(f"the simulator did not start: {banner!r}")
         url = re.search(r"url:\s+(\S+)", banner)
         login = re.search(r"password:\s+(\S+) / (\S+)", banner)
         assert url and login
         yield Server(url[1], login[1], login[2])
     finally:
-        child.terminate()
-        child.wait(10)
+        stop(child, 10)
 
 
 def raw_loop(url: str, username: str, password: str) -> Callable[[int], float]:
     """A websocket-client socket doing JSON-RPC by hand: the floor to compare with."""
-    ws = websocket.create_connection(url, enable_multithread=True)
+    # Each recv() gives up after 60 s, as a client call does (call_timeout).
+    ws = websocket.create_connection(url, timeout=60, enable_multithread=True)
     ids = itertools.count(1)
     ws.send(json.dumps({"jsonrpc": "2.0", "id": next(ids), "method": "auth.login_ex",
                         "params": [{"mechanism": "PASSWORD_PLAIN", "username": username,
@@ -109,7 +106,7 @@ def client_loop(client: Client) -> Callable[[int], float]:
 
 def pipelined(client: Client, calls: int) -> float:
     per_thread = calls // THREADS
-    barrier = threading.Barrier(THREADS + 1)
+    barrier = threading.Barrier(THREADS + 1, timeout=60)
 
     def worker() -> None:
         ping = client.core.ping
@@ -122,8 +119,7 @@ def pipelined(client: Client, calls: int) -> float:
         thread.start()
     barrier.wait()
     start = time.perf_counter()
-    for thread in threads:
-        thread.join()
+    join_all(threads)
     return per_thread * THREADS / (time.perf_counter() - start)
 
 
@@ -131,7 +127,7 @@ def connections(sim: Server, count: int, calls: int) -> float:
     """Aggregate calls/s of ``count`` clients, one connection and one thread each."""
     clients = [connect(sim.url, username=sim.username, password=sim.password, cache=False)
                for _ in range(count)]
-    barrier = threading.Barrier(count + 1)
+    barrier = threading.Barrier(count + 1, timeout=60)
     per_client = calls // count
 
     def worker(client: Client) -> None:
@@ -144,8 +140,7 @@ def connections(sim: Server, count: int, calls: int) -> float:
         thread.start()
     barrier.wait()
     start = time.perf_counter()
-    for thread in threads:
-        thread.join()
+    join_all(threads)
     elapsed = time.perf_counter() - start
     for client in clients:
         client.close()

@@ -37,7 +37,7 @@ async def build_storage(url: str, username: str, password: str) -> None:
             nas.pool.create({"name": "bulk", "topology": {"data": [
                 {"type": "RAIDZ1", "disks": names[2:5]}]}}),
         )
-        made = await asyncio.gather(*(job.wait() for job in jobs))
+        made = await asyncio.gather(*(job.wait(timeout=60) for job in jobs))
         print(f"TrueNAS: pools {', '.join(pool['name'] for pool in made)} created")
 
 

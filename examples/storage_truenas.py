@@ -20,12 +20,13 @@ with TrueNASSimulator(version="25.10", speed=500) as sim:
     print(f"unused disks: {', '.join(free)}")
 
     print("creating pool 'tank' (two mirrored pairs):")
-    tank = storage.create_pool(nas, "tank", free[:4], vdev_type="MIRROR", on_progress=show)
+    tank = storage.create_pool(nas, "tank", free[:4], vdev_type="MIRROR", on_progress=show,
+                               timeout=60)
     print(f"tank: {[vdev['type'] for vdev in tank['topology']['data']]}, {tank['size_str']}")
 
     print("creating pool 'archive' (RAIDZ1):")
     archive = storage.create_pool(nas, "archive", free[4:7], vdev_type="raidz",
-                                  on_progress=show)
+                                  on_progress=show, timeout=60)
     print(f"archive: {[vdev['type'] for vdev in archive['topology']['data']]}")
 
     made = storage.create_datasets(nas, "tank", {"vms": {"compression": "ZSTD"},

@@ -169,17 +169,29 @@ def run_line(context: dict[str, Any], line: str) -> subprocess.CompletedProcess[
 def run_server(context: dict[str, Any], line: str) -> None:
     import os
     import signal
+    import threading
 
     child = subprocess.Popen(["bash", "-c", f"exec {line} --port 0"], cwd=context["work"],
                              env=context["env"], stdout=subprocess.PIPE, text=True,
                              start_new_session=True)
     try:
         assert child.stdout is not None
-        banner = "".join(child.stdout.readline() for _ in range(2))
+        # readline() has no timeout: a server that never prints its banner is stopped,
+        # and readline() then sees the end of the pipe.
+        watchdog = threading.Timer(30, os.killpg, (child.pid, signal.SIGKILL))
+        watchdog.start()
+        try:
+            banner = "".join(child.stdout.readline() for _ in range(2))
+        finally:
+            watchdog.cancel()
         assert "URL" in banner.upper(), banner
     finally:
         os.killpg(child.pid, signal.SIGTERM)
-        child.wait(timeout=30)
+        try:
+            child.wait(timeout=30)
+        except subprocess.TimeoutExpired:  # deaf to SIGTERM: it must not outlive the test
+            os.killpg(child.pid, signal.SIGKILL)
+            child.wait(timeout=30)
 
 
 def run_subscription(context: dict[str, Any], line: str) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import inspect
 import threading
+import time
 from typing import Any
 
 import pytest
@@ -46,13 +47,16 @@ async def test_fan_out_runs_in_parallel_without_blocking_the_loop() -> None:
 
         async def ticker() -> None:
             nonlocal ticks
-            while True:
+            deadline = time.monotonic() + 30  # cancelled once the calls are done
+            while time.monotonic() < deadline:
                 ticks += 1
                 await asyncio.sleep(0.001)
 
         task = asyncio.create_task(ticker())
-        results = await asyncio.gather(*(client.machine.deploy(f"m{i}") for i in range(8)))
-        task.cancel()
+        try:
+            results = await asyncio.gather(*(client.machine.deploy(f"m{i}") for i in range(8)))
+        finally:
+            task.cancel()
         assert all(r == {"status_name": "Deploying"} for r in results)
         assert ticks > 0
 

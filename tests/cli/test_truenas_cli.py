@@ -180,8 +180,10 @@ def test_subscribe(sim: Any, profile: Profile, run: Callable[..., Run]) -> None:
 
     raiser = threading.Thread(target=raise_soon)
     raiser.start()
-    result = run("nas", "subscribe", "alert.list", "-n", "1", "-t", "10")
-    raiser.join()
+    try:
+        result = run("nas", "subscribe", "alert.list", "-n", "1", "-t", "10")
+    finally:
+        raiser.join(10)
     assert result.code == 0
     event = json.loads(result.out)
     assert event["collection"] == "alert.list" and event["fields"]["klass"] == "CliAlert"

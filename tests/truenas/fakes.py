@@ -19,6 +19,7 @@ from maas_dyn.truenas.jsonrpc import dumps
 
 NO_REPLY = object()  # a handler returning this leaves the call unanswered
 DROP = object()  # a handler returning this drops the connection
+RECV_TIMEOUT = 60.0  # seconds a link waits for a frame before it gives up
 
 
 class FakeError(Exception):
@@ -62,7 +63,15 @@ class FakeLink:
         self.server.receive(self, text)
 
     def recv(self) -> str:
-        item = self.inbox.get()
+        # Like a real link, recv() waits for the server; close(), abort() and drop() wake
+        # it. The bound ends the reader thread of a client nobody closed instead of leaving
+        # it blocked for ever (no test keeps a connection idle this long).
+        try:
+            item = self.inbox.get(timeout=RECV_TIMEOUT)
+        except queue.Empty:
+            self.closed = True
+            raise ConnectionClosed(f"the fake server sent nothing for {RECV_TIMEOUT:g} s") \
+                from None
         if item is None:
             self.closed = True
             raise ConnectionClosed("the fake server closed the connection")

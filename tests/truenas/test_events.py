@@ -106,7 +106,7 @@ def test_iterator_with_timeout(server: FakeServer, make_client: Callable[..., Cl
 def test_iterator_as_context_manager(server: FakeServer,
                                      make_client: Callable[..., Client]) -> None:
     client = make_client()
-    with client.events("alert.list") as stream:
+    with client.events("alert.list", timeout=5) as stream:
         server.emit("alert.list", "added", 1, {})
         assert next(iter(stream)).id == 1
     client.core.ping()
@@ -178,10 +178,12 @@ def test_close_ends_streams_and_joins_the_dispatcher(server: FakeServer,
     client = make_client()
     client.subscribe("alert.list", lambda event: None)
     server.emit("alert.list", "added", 1, {})
-    stream = client.events("alert.list")
+    stream = client.events("alert.list", timeout=30)  # bounded; close() must end it first
     client.close()
+    started = time.monotonic()
     with pytest.raises(StopIteration):
         next(stream)
+    assert time.monotonic() - started < 5  # ended by close(), not by the silence timeout
     client.close()
 
 

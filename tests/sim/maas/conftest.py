@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import socket
+import time
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
@@ -91,6 +93,24 @@ def user_api(sim: MAASSimulator) -> Iterator[Api]:
     client = Api(sim, sim.add_user("alice"))
     yield client
     client.close()
+
+
+def raw_request(sim: MAASSimulator, payload: bytes, timeout: float = 10.0) -> bytes:
+    """Send raw bytes to the simulator; return all it answers until it closes the connection."""
+    with socket.create_connection(("127.0.0.1", sim.port), timeout=timeout) as conn:
+        conn.sendall(payload)
+        chunks = []
+        # Each recv() has the socket's timeout; the deadline also stops an answer that
+        # keeps trickling in.
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            data = conn.recv(65536)
+            if not data:
+                break
+            chunks.append(data)
+        else:
+            raise AssertionError(f"the connection was still open after {timeout:g} s")
+    return b"".join(chunks)
 
 
 def machines_in(api: Api, status: str) -> list[dict[str, Any]]:

@@ -14,10 +14,11 @@ import requests
 from maas_dyn.sim.maas.cli import build_parser, main
 
 
-def _serve_then_terminate(results: list[int], others: set[threading.Thread]) -> None:
+def _serve_then_terminate(results: list[int], others: set[threading.Thread],
+                          returned: threading.Event) -> None:
     # Threads of simulators that were already running (other fixtures) are not ours.
     deadline = time.monotonic() + 10
-    while time.monotonic() < deadline:
+    while time.monotonic() < deadline and not returned.is_set():
         names = [t.name for t in threading.enumerate() if t not in others and
                  t.name.startswith("maas-sim-") and not t.name.startswith("maas-sim-conn-")]
         ports = [int(n.rsplit("-", 1)[1]) for n in names if n.rsplit("-", 1)[1].isdigit()]
@@ -26,17 +27,22 @@ def _serve_then_terminate(results: list[int], others: set[threading.Thread]) -> 
             results.append(requests.get(url, timeout=10).status_code)
             break
         time.sleep(0.02)
-    os.kill(os.getpid(), signal.SIGTERM)
+    if not returned.is_set():  # once main() has returned, the signal would hit pytest
+        os.kill(os.getpid(), signal.SIGTERM)
 
 
 def test_cli_serves_until_sigterm(capsys: pytest.CaptureFixture[str]) -> None:
     results: list[int] = []
+    returned = threading.Event()
     helper = threading.Thread(target=_serve_then_terminate,
-                              args=(results, set(threading.enumerate())))
+                              args=(results, set(threading.enumerate()), returned))
     previous = signal.getsignal(signal.SIGTERM)
     helper.start()
-    status = main(["--port", "0", "--machines", "3", "--speed", "10", "--version", "3.6"])
-    helper.join(10)
+    try:
+        status = main(["--port", "0", "--machines", "3", "--speed", "10", "--version", "3.6"])
+    finally:
+        returned.set()
+        helper.join(10)
     assert status == 0
     assert results == [200]
     out = capsys.readouterr().out.splitlines()

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import socket
-
 import pytest
 
 from maas_dyn.sim.maas import MAASSimulator
 from maas_dyn.sim.maas.request import Params, parse_body, parse_query
 from maas_dyn.sim.maas.responses import BadRequest
 
-from .conftest import Api
+from .conftest import Api, raw_request
 
 
 def test_query_keeps_repeats_and_blanks() -> None:
@@ -68,18 +66,6 @@ def test_urlencoded_post_over_http(sim: MAASSimulator, api: Api) -> None:
     assert response.json()["name"] == "from-form"
 
 
-def _raw_request(sim: MAASSimulator, payload: bytes) -> bytes:
-    with socket.create_connection(("127.0.0.1", sim.port), timeout=10) as conn:
-        conn.sendall(payload)
-        chunks = []
-        while True:
-            data = conn.recv(65536)
-            if not data:
-                break
-            chunks.append(data)
-    return b"".join(chunks)
-
-
 def test_chunked_body_is_read(sim: MAASSimulator) -> None:
     body = b"name=chunky"
     payload = (
@@ -88,7 +74,7 @@ def test_chunked_body_is_read(sim: MAASSimulator) -> None:
         b"Content-Type: application/x-www-form-urlencoded\r\nConnection: close\r\n\r\n"
         + f"{len(body):x}\r\n".encode() + body + b"\r\n0\r\n\r\n"
     )
-    answer = _raw_request(sim, payload)
+    answer = raw_request(sim, payload)
     # Unauthenticated POST of a GET op: routed after the body was consumed.
     assert answer.startswith(b"HTTP/1.1 401")
 
@@ -98,6 +84,6 @@ def test_oversized_body_is_413(sim: MAASSimulator) -> None:
         b"POST /MAAS/api/2.0/tags/ HTTP/1.1\r\nHost: x\r\n"
         b"Content-Length: 999999999999\r\n\r\n"
     )
-    answer = _raw_request(sim, payload)
+    answer = raw_request(sim, payload)
     assert answer.startswith(b"HTTP/1.1 413")
     assert b"X-MAAS-API-Hash" in answer

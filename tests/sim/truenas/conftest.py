@@ -8,6 +8,7 @@ import json
 import queue
 import socket
 import threading
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -34,6 +35,7 @@ class RpcClient:
 
     def _read(self) -> None:
         try:
+            # Ends when recv() raises: TIMEOUT s of silence, close()'s shutdown, or a close.
             while True:
                 message = json.loads(self.ws.recv())
                 if "id" in message and ("result" in message or "error" in message):
@@ -75,10 +77,13 @@ class RpcClient:
         assert reply["response_type"] == "SUCCESS"
 
     def next_event(self, collection: str, timeout: float = TIMEOUT) -> dict[str, Any]:
-        while True:
-            message = self.notifications.get(timeout=timeout)
+        # The timeout bounds the whole wait: events of other collections do not extend it.
+        deadline = time.monotonic() + timeout
+        while (remaining := deadline - time.monotonic()) > 0:
+            message = self.notifications.get(timeout=remaining)
             if message.get("params", {}).get("collection") == collection:
                 return message["params"]
+        raise queue.Empty
 
     def wait_job(self, job_id: int) -> dict[str, Any]:
         for _ in range(400):

@@ -17,7 +17,8 @@ def test_serves_until_sigterm(capsys: pytest.CaptureFixture[str]) -> None:
     try:
         assert main(["--version", "25.04", "--speed", "20", "--seed", "1"]) == 0
     finally:
-        timer.join()
+        timer.cancel()  # if main() failed before the signal, it must not hit pytest later
+        timer.join(10)
     out = capsys.readouterr().out
     assert "TrueNAS 25.04 simulator (v25.04.0)" in out
     assert "ws://127.0.0.1:" in out and "/api/current" in out

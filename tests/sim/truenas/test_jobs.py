@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -14,7 +15,7 @@ from maas_dyn.sim.truenas.events import EventHub
 from maas_dyn.sim.truenas.faults import Faults
 from maas_dyn.sim.truenas.jobs import Job, JobManager
 
-from .conftest import RpcClient
+from .conftest import TIMEOUT, RpcClient
 
 FIXTURE = Path("/work/shared/fixtures/truenas/wire-core.get_jobs-collection_update-api-client-ts.json")
 RAIDZ = {"name": "tank", "topology": {"data": [{"type": "RAIDZ1", "disks": ["sda", "sdb", "sdc"]}]}}
@@ -22,13 +23,16 @@ RAIDZ = {"name": "tank", "topology": {"data": [{"type": "RAIDZ1", "disks": ["sda
 
 def _events_until_done(client: RpcClient, job_id: int) -> list[dict[str, Any]]:
     events = []
-    while True:
+    # Events of other jobs do not extend the wait.
+    deadline = time.monotonic() + TIMEOUT
+    while time.monotonic() < deadline:
         event = client.next_event("core.get_jobs")
         if event["id"] != job_id:
             continue
         events.append(event)
         if event["fields"]["state"] in ("SUCCESS", "FAILED", "ABORTED"):
             return events
+    raise AssertionError(f"job {job_id} did not finish within {TIMEOUT:g} s: {events}")
 
 
 def test_success_with_progress_events(sim: TrueNASSimulator, admin: RpcClient) -> None:
@@ -99,8 +103,9 @@ def test_abort_running_and_waiting_jobs(slow_sim: TrueNASSimulator) -> None:
     client.call("core.subscribe", "core.get_jobs")
     running = client.call("disk.wipe", "sda", "FULL")
     waiting = client.call("disk.wipe", "sdb", "FULL")
+    deadline = time.monotonic() + TIMEOUT
     while client.next_event("core.get_jobs")["fields"]["state"] != "RUNNING":
-        pass
+        assert time.monotonic() < deadline, "no job started running"
     assert client.call("core.job_abort", waiting) is None
     assert client.call("core.job_abort", running) is None
     assert client.wait_job(running)["state"] == "ABORTED"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import struct
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -37,11 +38,14 @@ class Ddp:
         self.counter += 1
         ident = f"c{self.counter}"
         self.send({"msg": "method", "id": ident, "method": method, "params": list(params)})
-        while True:
+        # Other messages (events) are kept for recv(); they do not extend the wait.
+        deadline = time.monotonic() + TIMEOUT
+        while time.monotonic() < deadline:
             message = json.loads(self.ws.recv())
             if message.get("msg") == "result" and message.get("id") == ident:
                 return message
             self.backlog.append(message)
+        raise AssertionError(f"no result for {method} ({ident}) within {TIMEOUT:g} s")
 
 
 @pytest.fixture
@@ -114,8 +118,10 @@ def test_jobs_answer_their_id_and_events_arrive(sim: TrueNASSimulator, ddp: Ddp)
     assert (added["msg"], added["collection"], added["id"]) == ("added", "core.get_jobs", job_id)
     assert added["fields"]["state"] == "WAITING"
     seen = [added]
-    while seen[-1].get("fields", {}).get("state") != "SUCCESS":
+    deadline = time.monotonic() + TIMEOUT
+    while seen[-1].get("fields", {}).get("state") != "SUCCESS" and time.monotonic() < deadline:
         seen.append(ddp.recv())
+    assert seen[-1].get("fields", {}).get("state") == "SUCCESS", seen[-1]
     assert seen[-1]["fields"]["result"] == [{"job_id": None, "result": "pong", "error": None}]
     ddp.send({"msg": "unsub", "id": "s1"})
     ddp.call("core.bulk", "core.ping", [[]], None)
