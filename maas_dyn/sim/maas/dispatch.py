@@ -38,6 +38,7 @@ CountKey = tuple[str, str, str]
 DESCRIBE = "describe"
 # Clients choose the ``op`` text, so the number of distinct counter keys is capped.
 MAX_COUNT_KEYS = 100_000
+_SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
 class Dispatcher:
@@ -69,6 +70,7 @@ class Dispatcher:
         self._stopping = stopping
         self._lock = threading.Lock()
         self.request_counts: Counter[CountKey] = Counter()
+        self.handled_writes: dict[CountKey, list[int]] = {}
         self._description = description
         self._routes = RoutingTable.from_description(description)
 
@@ -113,15 +115,25 @@ class Dispatcher:
         if verdict is not None:
             return None if isinstance(verdict, _Drop) else verdict
         try:
-            return self._dispatch(request, match)
+            response = self._dispatch(request, match)
         except ApiError as error:
-            return error.to_response()
+            response = error.to_response()
+        if request.method not in _SAFE_METHODS:
+            self._log_write((request.method, request.path, label), response.status)
+        return response
+
+    def _log_write(self, key: CountKey, status: int) -> None:
+        with self._lock:
+            if key in self.handled_writes or len(self.handled_writes) < MAX_COUNT_KEYS:
+                self.handled_writes.setdefault(key, []).append(status)
+
+    def _count(self, counter: Counter[CountKey], key: CountKey) -> None:
+        with self._lock:
+            if key in counter or len(counter) < MAX_COUNT_KEYS:
+                counter[key] += 1
 
     def _faulted(self, method: str, handler: str, label: str) -> Response | _Drop | None:
-        key = (method, handler, label)
-        with self._lock:
-            if key in self.request_counts or len(self.request_counts) < MAX_COUNT_KEYS:
-                self.request_counts[key] += 1
+        self._count(self.request_counts, (method, handler, label))
         for rule in self._faults.fire(method, handler, label):
             if rule.kind == "delay":
                 if self._stopping.wait(rule.delay):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from collections import Counter
 from types import TracebackType
 
@@ -83,6 +84,8 @@ class MAASSimulator:
         self._requested_port = port
         self._server: SimHTTPServer | None = None
         self._thread: threading.Thread | None = None
+        # start/stop/restart from several threads (a chaos run) happen one after another.
+        self._lifecycle = threading.RLock()
 
     # -- lifecycle of the server ---------------------------------------------------------
 
@@ -95,11 +98,15 @@ class MAASSimulator:
         Raises:
             RuntimeError: It is already running.
         """
-        if self._server is not None:
-            raise RuntimeError("the MAAS simulator is already running")
+        with self._lifecycle:
+            if self._server is not None:
+                raise RuntimeError("the MAAS simulator is already running")
+            self._bind(self._requested_port)
+        return self
+
+    def _bind(self, port: int) -> None:
         self._stopping.clear()
-        server = SimHTTPServer(self._requested_port, self._dispatcher.handle, self._api_hash,
-                               self.clock.epoch)
+        server = SimHTTPServer(port, self._dispatcher.handle, self._api_hash, self.clock.epoch)
         self._server = server
         self._thread = threading.Thread(
             target=server.serve_forever,
@@ -108,19 +115,43 @@ class MAASSimulator:
             daemon=True,
         )
         self._thread.start()
-        return self
 
     def stop(self) -> None:
         """Stop serving, close every connection and join every thread. Idempotent."""
-        server, thread = self._server, self._thread
-        if server is None or thread is None:
-            return
-        self._stopping.set()
-        server.shutdown()
-        server.close_all(_JOIN_TIMEOUT)
-        server.server_close()
-        thread.join(_JOIN_TIMEOUT)
-        self._server = self._thread = None
+        with self._lifecycle:
+            server, thread = self._server, self._thread
+            if server is None or thread is None:
+                return
+            self._stopping.set()
+            server.shutdown()
+            server.close_all(_JOIN_TIMEOUT)
+            server.server_close()
+            thread.join(_JOIN_TIMEOUT)
+            self._server = self._thread = None
+
+    def restart(self, downtime: float = 0.0) -> None:
+        """Restart the region, as an upgrade or a crash would.
+
+        Every connection closes, the port refuses connections for ``downtime`` seconds,
+        then it serves again on the same port. The region's state and the description
+        are kept.
+
+        Args:
+            downtime: Real seconds between going down and coming back; must not be negative.
+
+        Raises:
+            RuntimeError: The simulator is not running.
+            ValueError: ``downtime`` is negative.
+        """
+        if downtime < 0:
+            raise ValueError(f"downtime must not be negative, got {downtime}")
+        with self._lifecycle:
+            if self._server is None:
+                raise RuntimeError("the MAAS simulator is not running; call start() first")
+            port = self._server.port
+            self.stop()
+            time.sleep(downtime)
+            self._bind(port)
 
     def __enter__(self) -> MAASSimulator:
         return self.start()
@@ -170,6 +201,16 @@ class MAASSimulator:
         it has none); the describe document counts as ``("GET", "describe", "describe")``.
         """
         return self._dispatcher.request_counts
+
+    @property
+    def handled_writes(self) -> dict[CountKey, list[int]]:
+        """What the region answered to each non-idempotent request past the faults.
+
+        Keyed by (HTTP method, path, op or action name), statuses in order. A 2xx
+        means the region acted; anything arriving at the same key after that was sent
+        again after the region had acted on it.
+        """
+        return self._dispatcher.handled_writes
 
     def add_user(self, username: str, admin: bool = False) -> str:
         """Create a user with an API key.

@@ -147,7 +147,7 @@ class Dispatcher:
             ConnectionDropped: A fault cut the connection; send nothing.
         """
         faults = self._rt.faults
-        self._rt.counts.bump(method)
+        self._rt.counts.bump(method, params)
         delay = faults.take_delay(method)
         if delay:
             session.closed.wait(delay)
@@ -225,7 +225,7 @@ class Dispatcher:
         Returns:
             ``(job id or None, result)``.
         """
-        self._rt.counts.bump(method)
+        self._rt.counts.bump(method, params)
         spec, args, entry = self._prepare(session, method, params, nested=True)
         if not spec.job:
             return None, entry.handler(Call(self._rt, session, method, args, self))
@@ -247,7 +247,7 @@ class Dispatcher:
         Raises:
             CallError: The method is not a job.
         """
-        self._rt.counts.bump(method)
+        self._rt.counts.bump(method, params)
         spec, args, entry = self._prepare(session, method, params, nested=True)
         if not spec.job:
             raise CallError(f"{method} is not a job method", errno.EINVAL)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import errno
 import random
 import threading
+from collections import Counter
 from dataclasses import dataclass
 from typing import Literal
 
@@ -67,6 +68,7 @@ class Faults:
         self._drops: list[_DropRule] = []
         self._delays: list[_DelayRule] = []
         self._job_failures: list[_JobFailureRule] = []
+        self._fired: Counter[str] = Counter()
 
     def drop_connection(self, count: int | None = 1, *, method: str | None = None,
                         probability: float = 1.0, when: DropPoint = "before") -> None:
@@ -110,6 +112,15 @@ class Faults:
             self._job_failures.append(
                 _JobFailureRule(method, count, probability, errmsg, errno))
 
+    @property
+    def fired(self) -> dict[str, int]:
+        """How often each kind of fault fired so far; :meth:`clear` does not reset it.
+
+        Kinds: ``drop-before``, ``drop-after``, ``slow``, ``job-failure``.
+        """
+        with self._lock:
+            return dict(self._fired)
+
     def clear(self) -> None:
         """Switch every fault off."""
         with self._lock:
@@ -128,7 +139,10 @@ class Faults:
         """
         with self._lock:
             rule = next((r for r in self._drops if r.fire(method, self._rng)), None)
-        return rule.when if rule else None
+            if rule is None:
+                return None
+            self._fired[f"drop-{rule.when}"] += 1
+        return rule.when
 
     def take_delay(self, method: str) -> float:
         """Consume a delay rule for a call, if one fires.
@@ -141,7 +155,10 @@ class Faults:
         """
         with self._lock:
             rule = next((r for r in self._delays if r.fire(method, self._rng)), None)
-        return rule.delay if rule else 0.0
+            if rule is None:
+                return 0.0
+            self._fired["slow"] += 1
+        return rule.delay
 
     def take_job_failure(self, method: str) -> CallError | None:
         """Consume a job-failure rule for a job, if one fires.
@@ -154,4 +171,7 @@ class Faults:
         """
         with self._lock:
             rule = next((r for r in self._job_failures if r.fire(method, self._rng)), None)
-        return CallError(rule.errmsg, rule.errno) if rule else None
+            if rule is None:
+                return None
+            self._fired["job-failure"] += 1
+        return CallError(rule.errmsg, rule.errno)

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import random
 import threading
 from collections import Counter
 from dataclasses import dataclass, field
+from typing import Any
 
 from maas_dyn.sim.truenas.auth import TokenStore
 from maas_dyn.sim.truenas.catalog import Catalog
@@ -15,24 +17,38 @@ from maas_dyn.sim.truenas.faults import Faults
 from maas_dyn.sim.truenas.jobs import JobManager
 from maas_dyn.sim.truenas.state import State
 
-__all__ = ["CallCounter", "Runtime"]
+__all__ = ["MAX_PARAM_KEYS", "CallCounter", "Runtime"]
+
+#: Clients choose the parameters, so the number of distinct calls remembered is capped.
+MAX_PARAM_KEYS = 100_000
 
 
 class CallCounter(Counter[str]):
-    """A ``Counter`` of calls received per method, safe to bump from many threads."""
+    """A ``Counter`` of calls received per method, safe to bump from many threads.
+
+    Attributes:
+        by_params: Calls received per ``(method, parameters as canonical JSON)``: a count
+            above 1 for a call made once means it was sent again. Holds at most
+            :data:`MAX_PARAM_KEYS` distinct calls.
+    """
 
     def __init__(self) -> None:
         super().__init__()
         self._lock = threading.Lock()
+        self.by_params: Counter[tuple[str, str]] = Counter()
 
-    def bump(self, method: str) -> None:
+    def bump(self, method: str, params: list[Any]) -> None:
         """Count one call.
 
         Args:
             method: The method called.
+            params: Its parameters as received.
         """
+        key = (method, json.dumps(params, sort_keys=True, default=repr))
         with self._lock:
             self[method] += 1
+            if key in self.by_params or len(self.by_params) < MAX_PARAM_KEYS:
+                self.by_params[key] += 1
 
 
 @dataclass

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import random
 import threading
+import time
 from types import TracebackType
 from typing import Any
 
@@ -58,6 +59,8 @@ class TrueNASSimulator:
         self._conditions = Conditions(self._rt)
         self._requested_port = port
         self._server: Server | None = None
+        # Restarts from several threads (a chaos run) happen one after another.
+        self._lifecycle = threading.Lock()
 
     # --- lifecycle -----------------------------------------------------------------
 
@@ -84,9 +87,32 @@ class TrueNASSimulator:
             self._server = None
         self._rt.jobs.shutdown()
 
-    def restart(self) -> None:
-        """Drop every session (as a middleware restart does); state and port are kept."""
-        self._running().drop_all()
+    def restart(self, downtime: float = 0.0) -> None:
+        """Restart the middleware.
+
+        Every session drops without a close frame; with a ``downtime``, the port also
+        refuses connections for that long before serving again. State, running jobs and
+        the port are kept.
+
+        Args:
+            downtime: Real seconds the port stays closed; 0 keeps it listening.
+
+        Raises:
+            RuntimeError: The simulator is not running.
+            ValueError: ``downtime`` is negative.
+        """
+        if downtime < 0:
+            raise ValueError(f"downtime must not be negative, got {downtime}")
+        with self._lifecycle:
+            server = self._running()
+            server.drop_all()
+            if downtime == 0:
+                return
+            port = server.port
+            server.stop()
+            time.sleep(downtime)
+            self._server = Server(self._rt, self._dispatcher, port, self._stopping)
+            self._server.start()
 
     def __enter__(self) -> TrueNASSimulator:
         return self.start()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import http.client
 import threading
+import time
 
 import pytest
 import requests
@@ -12,7 +13,7 @@ from maas_dyn.sim.maas import MAASSimulator
 from maas_dyn.sim.maas.request import ApiRequest
 from maas_dyn.sim.maas.responses import Response
 
-from .conftest import Api
+from .conftest import Api, raw_request
 
 
 def test_keep_alive_reuses_one_connection(sim: MAASSimulator) -> None:
@@ -52,9 +53,11 @@ def test_stop_joins_every_thread_and_is_idempotent() -> None:
 
     sim = MAASSimulator(machines=1).start()
     session = requests.Session()
-    session.get(sim.url + "api/2.0/version/", timeout=10)  # leaves a keep-alive connection
-    assert ours()
-    sim.stop()
+    try:
+        session.get(sim.url + "api/2.0/version/", timeout=10)  # leaves a keep-alive connection
+        assert ours()
+    finally:
+        sim.stop()
     sim.stop()
     assert not ours()
     session.close()
@@ -93,28 +96,18 @@ def test_unexpected_errors_become_500_with_hash(sim: MAASSimulator, api: Api,
     assert response.headers["X-MAAS-API-Hash"]
 
 
-def _raw(sim: MAASSimulator, payload: bytes) -> bytes:
-    import socket
-
-    with socket.create_connection(("127.0.0.1", sim.port), timeout=10) as conn:
-        conn.sendall(payload)
-        data = b""
-        while chunk := conn.recv(65536):
-            data += chunk
-    return data
-
-
 def test_every_answer_carries_the_hash_even_stdlib_errors(sim: MAASSimulator) -> None:
-    head = _raw(sim, b"HEAD /MAAS/api/2.0/version/ HTTP/1.1\r\nHost: x\r\n"
-                     b"Connection: close\r\n\r\n")
+    head = raw_request(sim, b"HEAD /MAAS/api/2.0/version/ HTTP/1.1\r\nHost: x\r\n"
+                             b"Connection: close\r\n\r\n")
     assert head.startswith(b"HTTP/1.1 405") and b"X-MAAS-API-Hash: " in head
-    options = _raw(sim, b"OPTIONS /MAAS/ HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+    options = raw_request(sim, b"OPTIONS /MAAS/ HTTP/1.1\r\nHost: x\r\n"
+                                b"Connection: close\r\n\r\n")
     assert options.startswith(b"HTTP/1.1 501") and b"X-MAAS-API-Hash: " in options
     crowded = b"GET / HTTP/1.1\r\n" + b"".join(b"X-%d: y\r\n" % n for n in range(120))
-    too_many = _raw(sim, crowded + b"\r\n")
+    too_many = raw_request(sim, crowded + b"\r\n")
     assert too_many.startswith(b"HTTP/1.1 431") and b"X-MAAS-API-Hash: " in too_many
-    bad_length = _raw(sim, b"POST /MAAS/api/2.0/tags/ HTTP/1.1\r\nHost: x\r\n"
-                           b"Content-Length: many\r\n\r\n")
+    bad_length = raw_request(sim, b"POST /MAAS/api/2.0/tags/ HTTP/1.1\r\nHost: x\r\n"
+                                   b"Content-Length: many\r\n\r\n")
     assert bad_length.startswith(b"HTTP/1.1 400")
 
 
@@ -122,3 +115,33 @@ def test_lazy_export_from_maas_dyn_sim() -> None:
     import maas_dyn.sim
 
     assert maas_dyn.sim.MAASSimulator is MAASSimulator
+
+
+def test_restart_closes_connections_refuses_then_serves_the_same_port(sim: MAASSimulator,
+                                                                      api: Api) -> None:
+    port, machines = sim.port, len(sim.state.machines)
+    assert api.get("version/").status_code == 200  # a keep-alive connection to break
+    restarting = threading.Thread(target=sim.restart, kwargs={"downtime": 0.5})
+    restarting.start()
+    try:
+        refused = None
+        for _ in range(40):  # until the port is down, at most 2 s
+            try:
+                requests.get(f"http://127.0.0.1:{port}/MAAS/api/2.0/version/", timeout=1)
+            except requests.ConnectionError as exc:
+                refused = exc
+                break
+            time.sleep(0.05)
+        assert refused is not None
+    finally:
+        restarting.join(10)
+    assert sim.port == port and len(sim.state.machines) == machines
+    assert api.get("version/").status_code == 200  # the pooled connection is replaced
+
+
+def test_restart_needs_a_running_simulator_and_a_sane_downtime() -> None:
+    sim = MAASSimulator(machines=0)
+    with pytest.raises(RuntimeError, match="not running"):
+        sim.restart()
+    with sim, pytest.raises(ValueError, match="downtime"):
+        sim.restart(-1)

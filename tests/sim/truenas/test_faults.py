@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import socket
+import threading
 import time
 
 import pytest
@@ -120,6 +122,50 @@ def test_restart_needs_a_running_simulator() -> None:
         TrueNASSimulator().restart()
 
 
+def test_restart_with_downtime_refuses_then_serves_the_same_port(
+        sim: TrueNASSimulator, admin: RpcClient) -> None:
+    port = sim.port
+    admin.call("group.create", GROUP)
+    restarting = threading.Thread(target=sim.restart, kwargs={"downtime": 0.5})
+    restarting.start()
+    try:
+        assert admin.closed.wait(TIMEOUT)
+        refused = None
+        for _ in range(40):  # until the port is down, at most 2 s
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            except ConnectionRefusedError as exc:
+                refused = exc
+                break
+            time.sleep(0.05)
+        assert refused is not None
+    finally:
+        restarting.join(TIMEOUT)
+    assert sim.port == port
+    fresh = RpcClient(sim.url)
+    fresh.login(sim)
+    assert _groups(fresh) == ["faulty"]  # state kept across the restart
+    fresh.close()
+    with pytest.raises(ValueError, match="downtime"):
+        sim.restart(-0.1)
+
+
+def test_fired_counts_each_kind_of_fault() -> None:
+    faults = Faults(seed=1)
+    faults.drop_connection(1, method="a")
+    faults.drop_connection(1, method="b", when="after")
+    faults.slow_replies(0.1, 2)
+    faults.fail_jobs("job", 1)
+    for method in ("a", "b", "a"):
+        faults.take_drop(method)
+    for _ in range(3):
+        faults.take_delay("x")
+    faults.take_job_failure("job")
+    faults.take_job_failure("job")
+    faults.clear()
+    assert faults.fired == {"drop-before": 1, "drop-after": 1, "slow": 2, "job-failure": 1}
+
+
 def test_legacy_endpoint_drops_too(sim: TrueNASSimulator) -> None:
     sim.faults.drop_connection(method="core.ping")
     legacy = RpcClient(sim.legacy_url)
@@ -136,10 +182,22 @@ def test_restart_releases_callers_waiting_for_jobs() -> None:
         client.login(slow)
         client.call("core.set_options", {"legacy_jobs": False})
         client.send("disk.wipe", "sda", "FULL")  # 10 simulated seconds
-        while not slow.jobs.active("disk.wipe"):
+        deadline = time.monotonic() + TIMEOUT
+        while not slow.jobs.active("disk.wipe") and time.monotonic() < deadline:
             time.sleep(0.01)
         started = time.monotonic()
         slow.restart()
         assert client.closed.wait(TIMEOUT)
         client.close()
     assert time.monotonic() - started < 5
+
+
+def test_call_counts_by_parameters_show_a_call_sent_again(sim: TrueNASSimulator,
+                                                          admin: RpcClient) -> None:
+    admin.call("group.query", [["name", "=", "a"]])
+    admin.call("group.query", [["name", "=", "a"]])
+    admin.call("group.query", [["name", "=", "b"]])
+    counted = sim.call_counts.by_params
+    assert counted[("group.query", '[[["name", "=", "a"]]]')] == 2
+    assert counted[("group.query", '[[["name", "=", "b"]]]')] == 1
+    assert sim.call_counts["group.query"] == 3
