@@ -23,6 +23,7 @@ from maas_dyn.errors import (
     DescriptionError,
     InvalidParametersError,
     InvalidURLError,
+    MaasDynError,
     NotAServerError,
     NotFoundError,
     TransportError,
@@ -51,6 +52,9 @@ DEFAULT_TIMEOUT: TimeoutSpec = (10.0, 120.0)
 HASH_HEADER = "X-MAAS-API-Hash"
 # Keyword arguments of the maas-api call style: ``params=`` and ``files=`` dictionaries.
 _COMPAT_KEYWORDS = ("params", "files")
+# After a failed refresh, wait 1, 2, 4... seconds (at most this many) before the next
+# try, so a region serving a broken description is not asked for it on every request.
+_REFRESH_BACKOFF_CAP = 60.0
 
 
 class UndocumentedParameterWarning(UserWarning):
@@ -149,6 +153,8 @@ class Client:
         self._describe_url = f"{self.url}api/{api_version}/describe/"
         self._lock = threading.RLock()
         self._local = threading.local()
+        self._refresh_failures = 0
+        self._refresh_not_before = 0.0
         self._handler_names: tuple[str, ...] = ()
         self._sleep = time.sleep
         if description is not None:
@@ -468,11 +474,23 @@ class Client:
         if not served or not known or served == known:
             return
         with self._lock:
-            if self.description.hash != known:
-                return  # another thread refreshed already
+            if self.description.hash != known or time.monotonic() < self._refresh_not_before:
+                return  # another thread refreshed already, or a failed try is too recent
             _log.warning("MAAS at %s changed its API description (%s -> %s); refreshing",
                          self.url, known[:12], served[:12])
-            self.refresh()
+            try:
+                self.refresh()
+            except MaasDynError as exc:
+                # The request itself succeeded and the region may have acted on it: an
+                # error here would be taken for the request's own and invite a resend.
+                # The old handlers stay; a later answer with the new hash tries again.
+                self._refresh_failures += 1
+                delay = min(2.0 ** (self._refresh_failures - 1), _REFRESH_BACKOFF_CAP)
+                self._refresh_not_before = time.monotonic() + delay
+                _log.warning("could not fetch the new description of %s (%s); keeping the "
+                             "old one, trying again in %.0f s", self.url, exc, delay)
+                return
+            self._refresh_failures = 0
         warn_user(
             f"MAAS at {self.url} now serves a different API description (hash "
             f"{known[:12]} -> {served[:12]}, e.g. after an upgrade); handlers were refreshed",

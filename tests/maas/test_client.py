@@ -430,6 +430,32 @@ def test_stale_hash_refreshes_and_warns(tmp_path: Path, mocked: responses.Reques
         client.users.whoami()  # same hash now: no second refresh
 
 
+def test_failed_refresh_keeps_the_answer_of_a_call_that_succeeded(
+        client: Client, mocked: responses.RequestsMock, doc_bytes: bytes,
+        caplog: pytest.LogCaptureFixture) -> None:
+    # Found by the chaos run: a deploy the region acted on raised the refresh's 503,
+    # and bulk runs retry 503s, so the machine was deployed twice.
+    new_hash = "f" * 40
+    mocked.post(API + "machines/abc/", json={"status_name": "Deploying"},
+                headers={"X-MAAS-API-Hash": new_hash})
+    mocked.replace(responses.GET, API + "describe/", status=503, body="starting")
+    old_hash = client.description.hash
+    assert client.machine.deploy(system_id="abc") == {"status_name": "Deploying"}
+    assert client.description.hash == old_hash  # the old handlers stay usable
+    assert "could not fetch the new description" in caplog.text
+    fetches = sum(1 for call in mocked.calls if call.request.url.endswith("describe/"))
+    client.machine.deploy(system_id="abc")
+    assert sum(1 for call in mocked.calls
+               if call.request.url.endswith("describe/")) == fetches  # backing off
+    described = json.loads(doc_bytes)
+    described["hash"] = new_hash
+    mocked.replace(responses.GET, API + "describe/", json=described)
+    client._refresh_not_before = 0.0  # the back-off is over
+    with pytest.warns(DescriptionChangedWarning):
+        client.machine.deploy(system_id="abc")
+    assert client.description.hash == new_hash
+
+
 def test_refresh_forces_a_fetch(client: Client, mocked: responses.RequestsMock) -> None:
     before = len(mocked.calls)
     client.refresh()
