@@ -25,8 +25,8 @@ from maas_dyn._dynamic import Operation
 from maas_dyn.errors import (
     CallError,
     ConfigurationError,
-    ConnectionClosed,
     Timeout,
+    TransportError,
     TrueNASAPIError,
 )
 from maas_dyn.truenas.client import Client
@@ -87,9 +87,11 @@ class AsyncJob(JobRecord):
     async def _poll(self) -> None:
         try:
             await self.refresh()
-        except ConnectionClosed:
+        except TransportError as exc:
             # The next call reconnects (and job events are subscribed again).
-            _log.info("connection lost while polling job %s; polling again", self.id)
+            self._polled(exc)
+            return
+        self._polled(None)
 
     async def wait(self, timeout: float | None = None,
                    on_progress: ProgressCallback | None = None) -> Any:
@@ -106,6 +108,8 @@ class AsyncJob(JobRecord):
             JobFailed: The job ended FAILED or ABORTED (:class:`JobValidationFailed`
                 when its parameters were invalid).
             Timeout: The job did not end in time; it keeps running on the server.
+            TransportError: The server could not be reached for ``MAX_LOST_POLLS`` polls
+                in a row (``ConnectionFailed``, ``ConnectionClosed`` or ``Timeout``).
         """
         loop = asyncio.get_running_loop()
         deadline = None if timeout is None else loop.time() + timeout
@@ -249,7 +253,7 @@ class AsyncClient:
                 try:
                     self._job_events = await loop.run_in_executor(
                         None, self.client.subscribe, JOBS_COLLECTION, deliver)
-                except TrueNASAPIError as exc:
+                except (TrueNASAPIError, TransportError) as exc:
                     _log.info("no job events from %s (%s); polling jobs instead",
                               self.client.endpoint.url, exc)
                     return False

@@ -27,10 +27,13 @@ from maas_dyn._warn import warn_user
 from maas_dyn.errors import (
     ConfigurationError,
     ConnectionClosed,
+    ConnectionFailed,
     InvalidParametersError,
+    TransportError,
     TrueNASAPIError,
     UnknownMethodError,
 )
+from maas_dyn.retry import RetryPolicy
 from maas_dyn.truenas.discovery import Discovery, MethodsCache, fetch_methods, server_version
 from maas_dyn.truenas.endpoint import Endpoint, parse_endpoint
 from maas_dyn.truenas.events import EventHub, EventStream, Subscription
@@ -108,6 +111,11 @@ class Client:
         ping_interval: Seconds of silence before a keep-alive ping (0 disables).
         limits: Client-side limits of calls in flight on the connection.
         job_poll_interval: Seconds between safety-net polls of a job being waited for.
+        retry: When opening a connection fails before anything was sent (refused, a
+            503 to the WebSocket upgrade), how often and how long to try again, for any
+            call; default :class:`~maas_dyn.retry.RetryPolicy` (3 retries, at most
+            3.5 s). A call already sent is never re-sent. ``RetryPolicy.never()`` fails
+            at once.
         opener: Opens the WebSocket (a seam for tests); ``opener(url, verify, timeout)``.
         http: The ``requests`` session for file transfers.
 
@@ -141,6 +149,7 @@ class Client:
         ping_interval: float = 20.0,
         limits: CallLimits | None = None,
         job_poll_interval: float = 5.0,
+        retry: RetryPolicy | None = None,
         opener: Opener | None = None,
         http: requests.Session | None = None,
     ):
@@ -156,6 +165,7 @@ class Client:
         self.call_timeout = call_timeout
         self.connect_timeout = connect_timeout
         self.job_poll_interval = job_poll_interval
+        self.retry = retry if retry is not None else RetryPolicy()
         self.hooks = Hooks()
         self.jobs = JobTracker()
         self.version: str | None = None
@@ -169,6 +179,10 @@ class Client:
         self._cache = DescriptionCache("truenas") if cache is True else (cache or None)
         self._conn: Connection | None = None
         self._connect_lock = threading.RLock()
+        self._sleep = time.sleep
+        # When the last round of connect attempts gave up, and why: callers that waited
+        # for that round fail with it instead of starting rounds of their own.
+        self._connect_failed: tuple[float, ConnectionFailed] | None = None
         self._jobs_lock = threading.Lock()
         self._jobs_subscription: Subscription | None = None
         self._closed = False
@@ -271,18 +285,53 @@ class Client:
         connection = self._conn
         if connection is not None and not connection.closed:
             return connection
+        asked = time.monotonic()
         with self._connect_lock:
             if self._conn is not None and not self._conn.closed:
                 return self._conn
             if self._closed:
                 raise ConnectionClosed(f"the client for {self.endpoint.url} was closed",
                                        url=self.endpoint.url)
+            failed = self._connect_failed
+            if failed is not None and failed[0] >= asked:
+                raise failed[1].retold(str(failed[1]), method=failed[1].method) from failed[1]
             again = self._conn is not None
-            connection = self._open()
+            connection = self._open_retrying()
             self._conn = connection
             if self._from_server and (again or self.methods is None):
                 self._reload_if_changed(connection)
             self._hub.attach(connection)
+            return connection
+
+    def _connection_for(self, method: str) -> Connection:
+        try:
+            return self._connection()
+        except TransportError as exc:
+            # A failed (re)connect step (open, login, version check) would otherwise name
+            # its own method; the caller needs to know which of *its* calls was not sent.
+            raise exc.retold(f"{method} was not sent: {exc}", method=method) from exc
+
+    def _open_retrying(self) -> Connection:
+        # The WebSocket upgrade is an HTTP GET: when it fails, nothing of any call was
+        # sent, so every call may wait (bounded by the policy) for the server to return.
+        started, attempts = time.monotonic(), 0
+        while True:
+            attempts += 1
+            try:
+                connection = self._open()
+            except ConnectionFailed as exc:
+                rejected = exc.status if isinstance(exc, HandshakeRejected) else None
+                wait = self.retry.delay(attempts, "GET", status=rejected,
+                                        error=None if rejected else exc,
+                                        elapsed=time.monotonic() - started)
+                if wait is None:
+                    self._connect_failed = (time.monotonic(), exc)
+                    raise
+                _log.info("could not connect to %s (%s); retry %d in %.1f s",
+                          self.endpoint.url, exc, attempts, wait)
+                self._sleep(wait)
+                continue
+            self._connect_failed = None
             return connection
 
     def _open(self) -> Connection:
@@ -495,7 +544,7 @@ class Client:
         self.hooks.emit("before-call", method=method, params=params)
         started = time.monotonic()
         try:
-            future = self._connection().submit(method, params)
+            future = self._connection_for(method).submit(method, params)
         except TrueNASAPIError as exc:
             self._log_call(method, started, type(exc).__name__)
             self.hooks.emit("after-call", method=method, result=None, error=exc)
@@ -521,7 +570,7 @@ class Client:
               filled: set[int] | tuple[()], timeout: float | None) -> Any:
         self._check(method, params, spec, filled)
         self.hooks.emit("before-call", method=method, params=params)
-        connection = self._connection()
+        connection = self._connection_for(method)
         started = time.monotonic()
         try:
             result = connection.call(method, params, timeout)
@@ -723,7 +772,7 @@ def _positional(operation: Operation, args: tuple[Any, ...],
 _RESERVED = frozenset(
     {name for name in dir(Client) if not name.startswith("_")}
     | {"endpoint", "username", "validate", "call_timeout", "connect_timeout",
-       "job_poll_interval", "hooks", "jobs", "version", "methods"}
+       "job_poll_interval", "retry", "hooks", "jobs", "version", "methods"}
 )
 
 

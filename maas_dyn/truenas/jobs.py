@@ -19,10 +19,10 @@ from typing import Any, Protocol
 
 from maas_dyn.errors import (
     CallError,
-    ConnectionClosed,
     JobFailed,
     JobValidationFailed,
     Timeout,
+    TransportError,
 )
 from maas_dyn.truenas.jsonrpc import CALL_ERROR, INVALID_PARAMS, problems_of
 from maas_dyn.truenas.messages import Event
@@ -56,6 +56,10 @@ FINISHED = frozenset(state for state, final in STATES.items() if final)
 # Fields of a job record that may hold secrets (the call's arguments, the caller's
 # credentials); they are never kept in errors or reprs.
 _PRIVATE_FIELDS = ("arguments", "credentials")
+
+# Polls in a row that may fail to reach the server (a restart, a dropped connection)
+# before waiting for a job gives up; the job itself keeps running on the server.
+MAX_LOST_POLLS = 5
 
 ProgressCallback = Callable[[Mapping[str, Any]], None]
 
@@ -217,6 +221,7 @@ class JobRecord:
         self._record: dict[str, Any] = {}
         # Events arrive on the reader thread while the caller reads the record.
         self._lock = threading.Lock()
+        self._lost_polls = 0
 
     @property
     def record(self) -> dict[str, Any]:
@@ -239,6 +244,24 @@ class JobRecord:
     def done(self) -> bool:
         """Whether the job was last seen in a final state."""
         return self.state in FINISHED
+
+    def _polled(self, error: TransportError | None) -> None:
+        """Note whether a poll reached the server; give up after too many that did not.
+
+        Raises:
+            TransportError: :data:`MAX_LOST_POLLS` polls in a row failed; the error
+                names the job and its method, not the internal ``core.get_jobs``.
+        """
+        if error is None:
+            self._lost_polls = 0
+            return
+        self._lost_polls += 1
+        if self._lost_polls >= MAX_LOST_POLLS:
+            raise error.retold(
+                f"lost contact with the server while waiting for job {self.id} "
+                f"({self.method}), {self._lost_polls} polls in a row: {error}; the job may "
+                "still be running there", method=self.method) from error
+        _log.info("could not poll job %s (%s); polling again", self.id, error)
 
     def _merge(self, record: Mapping[str, Any]) -> bool:
         """Fold a record or event into what is known; False if it was ignored."""
@@ -297,7 +320,8 @@ class Job(JobRecord):
             JobFailed: The job ended FAILED or ABORTED (:class:`JobValidationFailed`
                 when its parameters were invalid).
             Timeout: The job did not end in time; it keeps running on the server.
-            ConnectionFailed: The connection dropped and could not be made again.
+            TransportError: The server could not be reached for :data:`MAX_LOST_POLLS`
+                polls in a row (``ConnectionFailed``, ``ConnectionClosed`` or ``Timeout``).
         """
         deadline = None if timeout is None else time.monotonic() + timeout
         tracker = self._host.jobs
@@ -339,15 +363,16 @@ class Job(JobRecord):
     def _subscribe(self) -> bool:
         try:
             return self._host.follow_jobs()
-        except ConnectionClosed:
-            return False
+        except TransportError:
+            return False  # the poll that follows tells whether the server is reachable
 
     def _poll(self) -> None:
         try:
             record = self.refresh()
-        except ConnectionClosed:
-            _log.info("connection lost while polling job %s; polling again", self.id)
+        except TransportError as exc:
+            self._polled(exc)
             return
+        self._polled(None)
         self._host.jobs.update(self.id, record)
 
     def _outcome(self) -> Any:
@@ -360,7 +385,7 @@ class Job(JobRecord):
         # and the error fields): ask once more, the error's type depends on them.
         try:
             self.refresh()
-        except (ConnectionClosed, CallError):
+        except (TransportError, CallError):
             _log.debug("could not read the details of failed job %s", self.id)
 
     def abort(self) -> None:

@@ -14,6 +14,7 @@ import pytest_asyncio
 
 from maas_dyn import errors
 from maas_dyn.aio.truenas import AsyncClient, AsyncJob, connect
+from maas_dyn.retry import RetryPolicy
 from maas_dyn.sim.truenas import TrueNASSimulator
 from maas_dyn.truenas import Client
 from maas_dyn.truenas.messages import Event
@@ -53,7 +54,8 @@ async def test_calls_run_concurrently_without_blocking_the_loop(
 
     async def ticker() -> None:
         nonlocal ticks
-        while True:
+        deadline = time.monotonic() + 30  # cancelled once the calls are done
+        while time.monotonic() < deadline:
             ticks += 1
             await asyncio.sleep(0.005)
 
@@ -63,9 +65,11 @@ async def test_calls_run_concurrently_without_blocking_the_loop(
     threads = client_threads()
     task = asyncio.create_task(ticker())
     started = time.monotonic()
-    replies = await asyncio.gather(*(nas.core.ping() for _ in range(10)))
-    elapsed = time.monotonic() - started
-    task.cancel()
+    try:
+        replies = await asyncio.gather(*(nas.core.ping() for _ in range(10)))
+        elapsed = time.monotonic() - started
+    finally:
+        task.cancel()
     assert replies == ["pong"] * 10
     assert elapsed < 1.5, elapsed  # ten 0.3 s calls one after the other would take 3 s
     assert ticks >= 20  # the loop kept running while the replies were awaited
@@ -174,6 +178,24 @@ async def test_a_poll_over_a_dropped_connection_is_retried(
     job = await nas.pool.create(MIRROR)
     sim.faults.drop_connection(1, method="core.get_jobs")
     assert (await job.wait(timeout=30))["name"] == "tank"
+
+
+@pytest.mark.asyncio
+async def test_waiting_gives_up_naming_the_job_when_the_server_stays_away(
+        sim: TrueNASSimulator) -> None:
+    async with await connect(sim.url, username=sim.username, password=sim.password,
+                             cache=False, job_poll_interval=0.05,
+                             retry=RetryPolicy.never()) as nas:
+        job = await nas.disk.wipe("sda", "FULL")
+        restarting = threading.Thread(target=sim.restart, kwargs={"downtime": 3.0})
+        restarting.start()
+        try:
+            with pytest.raises(errors.ConnectionFailed) as caught:
+                await job.wait(timeout=30)
+        finally:
+            await asyncio.get_running_loop().run_in_executor(None, restarting.join, 10)
+    assert f"job {job.id} (disk.wipe)" in str(caught.value)
+    assert caught.value.method == "disk.wipe"
 
 
 @pytest.mark.asyncio

@@ -15,6 +15,7 @@ import pytest
 import maas_dyn
 from maas_dyn import errors
 from maas_dyn._cache import DescriptionCache
+from maas_dyn.retry import RetryPolicy
 from maas_dyn.truenas import Client, MethodsChangedWarning, connect
 from maas_dyn.truenas.transport import HandshakeRejected
 from tests.truenas.conftest import PASSWORD, URL
@@ -120,8 +121,10 @@ def test_calls_in_flight_fail_and_are_never_resent(server: FakeServer,
     threads = [threading.Thread(target=worker) for _ in range(4)]
     for t in threads:
         t.start()
-    while [m for m, _ in server.calls].count("pool.query") < 4:
+    deadline = time.monotonic() + 5
+    while [m for m, _ in server.calls].count("pool.query") < 4 and time.monotonic() < deadline:
         time.sleep(0.005)
+    assert [m for m, _ in server.calls].count("pool.query") >= 4
     server.link.drop()
     for t in threads:
         t.join(5)
@@ -145,8 +148,10 @@ def test_upgrade_between_connections_reloads_methods(server: FakeServer,
     server.version = "TrueNAS-26.0.0"
     server.document["new.method"] = {"accepts": [], "description": "New in 26."}
     server.link.drop()
-    while client.connected:
+    deadline = time.monotonic() + 3
+    while client.connected and time.monotonic() < deadline:
         time.sleep(0.005)
+    assert not client.connected
     with pytest.warns(MethodsChangedWarning, match="now runs TrueNAS-26.0.0"):
         client.core.ping()
     assert client.version == "TrueNAS-26.0.0"
@@ -256,7 +261,47 @@ def test_auto_protocol_falls_back_on_404(server: FakeServer,
 def test_connection_failure(server: FakeServer, make_client: Callable[..., Client]) -> None:
     server.open_failures = [errors.ConnectionFailed("refused")]
     with pytest.raises(errors.ConnectionFailed):
-        make_client()
+        make_client(retry=RetryPolicy.never())
+
+
+def test_opening_is_retried_when_nothing_was_sent(server: FakeServer,
+                                                  make_client: Callable[..., Client]) -> None:
+    quick = RetryPolicy(total=3, backoff_factor=0.001)
+    server.open_failures = [errors.ConnectionFailed("refused"),
+                            HandshakeRejected("503", status=503)]
+    assert make_client(retry=quick).core.ping() == "pong"  # refused, starting, then up
+    server.open_failures = [HandshakeRejected("401", status=401)]
+    with pytest.raises(HandshakeRejected):  # a refusal that will not change: no retry
+        make_client(retry=quick)
+    server.open_failures = [errors.ConnectionFailed("refused")] * 5
+    with pytest.raises(errors.ConnectionFailed, match="refused"):
+        make_client(retry=quick)  # bounded: 1 try and 3 retries
+    assert len(server.open_failures) == 1
+
+
+def test_callers_that_waited_for_a_failed_round_fail_with_it(
+        server: FakeServer, make_client: Callable[..., Client]) -> None:
+    client = make_client(retry=RetryPolicy(total=2, backoff_factor=0.1))
+    server.open_failures = [errors.ConnectionFailed("refused")] * 10
+    server.links[-1].drop()
+    deadline = time.monotonic() + 5
+    while client.connected and time.monotonic() < deadline:
+        time.sleep(0.005)
+    failures: list[BaseException] = []
+
+    def call() -> None:
+        try:
+            client.core.ping()
+        except errors.ConnectionFailed as exc:
+            failures.append(exc)
+
+    callers = [threading.Thread(target=call) for _ in range(4)]
+    for caller in callers:
+        caller.start()
+    for caller in callers:
+        caller.join(10)
+    assert len(failures) == 4 and all("core.ping was not sent" in str(f) for f in failures)
+    assert len(server.open_failures) == 7  # one round of 3 attempts, not one per caller
 
 
 def test_offline_clients(server: FakeServer, mini_doc: dict[str, Any]) -> None:

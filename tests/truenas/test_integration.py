@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from maas_dyn import errors
+from maas_dyn.retry import RetryPolicy
 from maas_dyn.truenas import Client, Event, JobValidationFailed, connect
 
 sim_module = pytest.importorskip("maas_dyn.sim.truenas")
@@ -215,6 +216,50 @@ def test_reconnect_after_restart(sim: Any, nas: Client) -> None:
     while not received and time.monotonic() < deadline:
         time.sleep(0.01)
     assert received and received[0].fields["klass"] == "AfterRestart"
+
+
+def test_a_failed_reconnect_names_the_call_that_was_not_sent(sim: Any, nas: Client) -> None:
+    sim.restart()
+    deadline = time.monotonic() + 5
+    while nas.connected and time.monotonic() < deadline:
+        time.sleep(0.01)
+    sim.faults.drop_connection(1, method="auth.login_ex")  # the login step of the reconnect
+    with pytest.raises(errors.ConnectionClosed) as caught:
+        nas.pool.query()
+    assert "pool.query was not sent" in str(caught.value)
+    assert caught.value.method == "pool.query"
+    assert "auth.login_ex" in str(caught.value)  # the step that failed stays visible
+    assert nas.pool.query() is not None  # the next call reconnects
+
+
+def _restart_with_downtime(sim: Any, nas: Client, downtime: float) -> threading.Thread:
+    restarting = threading.Thread(target=sim.restart, kwargs={"downtime": downtime})
+    restarting.start()
+    deadline = time.monotonic() + 5
+    while nas.connected and time.monotonic() < deadline:
+        time.sleep(0.01)
+    return restarting
+
+
+def test_a_refused_reconnect_is_a_connection_failure_naming_the_call(
+        sim: Any, make: Callable[..., Client]) -> None:
+    nas = make(retry=RetryPolicy.never())
+    restarting = _restart_with_downtime(sim, nas, 1.0)
+    try:
+        with pytest.raises(errors.ConnectionFailed, match="system.info was not sent"):
+            nas.system.info()
+    finally:
+        restarting.join(10)
+    assert nas.system.info()["version"]  # back after the downtime, same port
+
+
+def test_calls_wait_for_a_restarting_middleware_within_the_retry_policy(
+        sim: Any, nas: Client) -> None:
+    restarting = _restart_with_downtime(sim, nas, 0.6)
+    try:
+        assert nas.system.info()["version"]  # refused, then retried after 0.5 s and 1 s
+    finally:
+        restarting.join(10)
 
 
 def test_calls_in_flight_fail_with_connection_closed(sim: Any, nas: Client) -> None:

@@ -10,8 +10,9 @@ from typing import Any
 import pytest
 
 from maas_dyn import errors
+from maas_dyn.retry import RetryPolicy
 from maas_dyn.truenas import Client, Job, JobValidationFailed
-from maas_dyn.truenas.jobs import FINISHED, STATES, JobTracker
+from maas_dyn.truenas.jobs import FINISHED, MAX_LOST_POLLS, STATES, JobTracker
 from maas_dyn.truenas.messages import Event
 from tests.truenas.fakes import FakeServer, call_error
 
@@ -189,6 +190,41 @@ def test_waiting_survives_a_dropped_connection(jobs_server: FakeServer,
     assert job.wait(timeout=10) == "after reconnect"
     assert jobs_server.link is not first  # reconnected and logged in again
     assert [m for m, _ in jobs_server.calls].count("pool.create") == 1  # never re-sent
+
+
+def test_waiting_survives_polls_that_fail_for_a_while(
+        jobs_server: FakeServer, make_client: Callable[..., Client],
+        background: list[threading.Thread]) -> None:
+    # Found by the chaos run: a poll that timed out or could not reconnect escaped from
+    # job.wait() as an error naming core.get_jobs, not the job the caller waited for.
+    client = make_client(job_poll_interval=0.05, retry=RetryPolicy.never())
+    job = client.pool.create(POOL)
+    jobs_server.open_failures = [errors.ConnectionFailed("refused")] * (MAX_LOST_POLLS - 1)
+
+    def drop_then_finish() -> None:
+        jobs_server.link.drop()
+        time.sleep(0.3)
+        jobs_server.update_job(job.id, state="SUCCESS", result="after the outage")
+
+    background.append(later(0.05, drop_then_finish))
+    assert job.wait(timeout=10) == "after the outage"
+    assert jobs_server.open_failures == []
+
+
+def test_waiting_gives_up_after_too_many_lost_polls_naming_the_job(
+        jobs_server: FakeServer, make_client: Callable[..., Client]) -> None:
+    client = make_client(job_poll_interval=0.02, retry=RetryPolicy.never())
+    job = client.pool.create(POOL)
+    jobs_server.open_failures = [errors.ConnectionFailed("refused")] * (MAX_LOST_POLLS + 5)
+    jobs_server.link.drop()
+    with pytest.raises(errors.ConnectionFailed) as caught:
+        job.wait(timeout=10)
+    message = str(caught.value)
+    assert f"job {job.id} (pool.create)" in message and "may still be running" in message
+    assert caught.value.method == "pool.create"
+    # Each turn may try to subscribe and to poll: bounded by two connects per poll.
+    tries = MAX_LOST_POLLS + 5 - len(jobs_server.open_failures)
+    assert MAX_LOST_POLLS <= tries <= 2 * MAX_LOST_POLLS
 
 
 def test_tracker_keeps_final_states_and_counts_watchers() -> None:

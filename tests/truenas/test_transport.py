@@ -141,8 +141,10 @@ def test_waiting_for_a_slot_times_out(fake: FakeServer, opened: list[Connection]
     conn = connect(fake, opened, limits=CallLimits(running=1, queued=5))
     blocker = threading.Thread(target=expect_failure, args=(conn,))
     blocker.start()
-    while not fake.calls:
+    deadline = time.monotonic() + 5
+    while not fake.calls and time.monotonic() < deadline:
         time.sleep(0.005)
+    assert fake.calls
     with pytest.raises(errors.Timeout, match="free call slot"):
         conn.call("core.ping", [], timeout=0.05)
     conn.close()
@@ -165,7 +167,8 @@ def test_drop_fails_calls_in_flight_and_they_are_not_resent(fake: FakeServer,
     threads = [threading.Thread(target=worker) for _ in range(3)]
     for t in threads:
         t.start()
-    while len(fake.calls) < 3:
+    deadline = time.monotonic() + 5
+    while len(fake.calls) < 3 and time.monotonic() < deadline:
         time.sleep(0.005)
     fake.link.drop()
     for t in threads:
@@ -173,6 +176,10 @@ def test_drop_fails_calls_in_flight_and_they_are_not_resent(fake: FakeServer,
     assert len(failures) == 3
     assert all(isinstance(f, errors.ConnectionClosed) for f in failures)
     assert "not re-sent" in str(failures[0]) and failures[0].method == "slow"
+    # on_close runs on the reader thread after the callers are failed: wait a bounded time.
+    deadline = time.monotonic() + 5
+    while not closed and time.monotonic() < deadline:
+        time.sleep(0.005)
     assert conn.closed and closed and "closed the connection" in closed[0]
     with pytest.raises(errors.ConnectionClosed):
         conn.call("core.ping", [])
