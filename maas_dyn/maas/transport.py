@@ -9,6 +9,7 @@ request may have reached the server (the retry policy depends on it).
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Mapping
 from types import MappingProxyType
 from typing import Any, NamedTuple, Protocol
@@ -103,6 +104,7 @@ class RequestsTransport:
                 timeout=timeout,
             )
         except requests.exceptions.RequestException as exc:
+            _release_references(exc)
             raise _transport_error(exc, timeout, where) from exc
         return RawResponse(reply.status_code, reply.headers, reply.content)
 
@@ -142,6 +144,32 @@ def _transport_error(exc: requests.exceptions.RequestException, timeout: Timeout
     # Anything else requests raises: typed, and (not being ConnectionFailed) not re-sent
     # unless the method is idempotent.
     return TransportError(f"{method} {url} failed: {exc}", method=method, url=url)
+
+
+# Attributes of requests/urllib3 errors that reach a connection pool or a response.
+_HEAVY_ATTRIBUTES = ("pool", "response")
+
+
+def _release_references(exc: BaseException) -> None:
+    # The error is kept as the cause of ours, and callers keep errors (a bulk run keeps
+    # one per failed machine). Its traceback frames and its pool/response attributes
+    # keep the connection pool, and so its sockets, open for as long as that: drop them,
+    # keeping types and messages.
+    seen: set[int] = set()
+    pending: list[object] = [exc]
+    while pending:
+        current = pending.pop()
+        if not isinstance(current, BaseException) or id(current) in seen:
+            continue
+        seen.add(id(current))
+        current.__traceback__ = None
+        for name in _HEAVY_ATTRIBUTES:
+            if getattr(current, name, None) is not None:
+                with contextlib.suppress(AttributeError):  # a read-only alias property
+                    setattr(current, name, None)
+        # urllib3 nests errors in args (MaxRetryError in a ConnectionError) and .reason.
+        pending.extend((current.__cause__, current.__context__, getattr(current, "reason", None),
+                        *current.args))
 
 
 def _not_sent(exc: requests.exceptions.ConnectionError) -> bool:

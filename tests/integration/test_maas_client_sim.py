@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
+import gc
+import os
+import socket
 import warnings
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
@@ -145,6 +150,50 @@ def test_slow_reply_times_out(sim: MAASSimulator) -> None:
         sim.faults.slow(1.0, times=1, op="whoami")
         with pytest.raises(errors.Timeout):
             impatient.users.whoami()
+
+
+def _client_sockets(port: int) -> int:
+    found = 0
+    for name in os.listdir("/proc/self/fd"):
+        with contextlib.suppress(OSError):  # the descriptor listdir used, already closed
+            target = os.readlink(f"/proc/self/fd/{name}")
+            if target.startswith("socket:") and _peer_port(int(name)) == port:
+                found += 1
+    return found
+
+
+def _peer_port(fd: int) -> int | None:
+    duplicate = socket.socket(fileno=os.dup(fd))
+    try:
+        return int(duplicate.getpeername()[1])
+    except OSError:  # a listening or unconnected socket
+        return None
+    finally:
+        duplicate.close()
+
+
+def test_kept_errors_keep_no_socket_open() -> None:
+    # Found by the chaos run: kept errors reached the connection pool through their
+    # causes' tracebacks and urllib3's .pool, so sockets stayed open after close().
+    with MAASSimulator(machines=40, speed=500.0, seed=3) as sim:
+        kept: list[errors.MaasDynError] = []
+        with Client(sim.url, sim.api_key, cache=False, timeout=(2, 0.2),
+                    retry=RetryPolicy.never()) as impatient:
+            machines = [m["system_id"] for m in impatient.machines.read()]
+            sim.faults.slow(0.5, probability=0.3, op="deploy")
+            sim.faults.drop(probability=0.2, op="deploy")
+
+            def deploy(system_id: str) -> None:
+                try:
+                    impatient.machine.deploy(system_id)
+                except (errors.Timeout, errors.ConnectionClosed, errors.ConflictError) as exc:
+                    kept.append(exc)
+
+            with ThreadPoolExecutor(8) as workers:
+                list(workers.map(deploy, machines))
+        gc.collect()
+        assert any(isinstance(e, errors.Timeout) for e in kept)
+        assert _client_sockets(sim.port) == 0
 
 
 def test_dropped_connection(client: Client, sim: MAASSimulator) -> None:
