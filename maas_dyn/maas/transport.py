@@ -9,7 +9,6 @@ request may have reached the server (the retry policy depends on it).
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Callable, Mapping
 from types import MappingProxyType
 from typing import Any, NamedTuple, Protocol
@@ -163,10 +162,10 @@ def _release_references(exc: BaseException) -> None:
             continue
         seen.add(id(current))
         current.__traceback__ = None
+        attributes = vars(current)  # instance attributes only: not urllib3's alias properties
         for name in _HEAVY_ATTRIBUTES:
-            if getattr(current, name, None) is not None:
-                with contextlib.suppress(AttributeError):  # a read-only alias property
-                    setattr(current, name, None)
+            if attributes.get(name) is not None:
+                attributes[name] = None
         # urllib3 nests errors in args (MaxRetryError in a ConnectionError) and .reason.
         pending.extend((current.__cause__, current.__context__, getattr(current, "reason", None),
                         *current.args))
