@@ -98,9 +98,11 @@ def replay(client: Any, path: PathLike) -> Iterator[None]:
     Raises:
         TypeError: ``client`` is neither.
         FileNotFoundError: There is no cassette at ``path``.
-        CassetteMismatchError: A call the cassette does not have (TrueNAS; vcrpy's
-            ``CannotOverwriteExistingCassetteException`` for MAAS), or recorded calls
-            left unmade at the end of the block.
+        ValueError: The file is not a usable cassette (not UTF-8, not YAML or JSON
+            lines, a missing or mistyped key), before the block runs.
+        CassetteMismatchError: A call the cassette does not have (for MAAS, vcrpy's
+            ``CannotOverwriteExistingCassetteException`` is its ``__cause__``), or
+            recorded calls left unmade at the end of the block.
     """
     if not _truenas(client):
         from maas_dyn.testing.http_cassette import http_cassette

@@ -8,6 +8,12 @@ The host and port are not compared, so a session recorded against one server rep
 for a client pointed anywhere. Secrets are redacted as they are recorded
 (:mod:`maas_dyn.testing.redact`); a live request is redacted the same way before it is
 matched, so redacted values still match.
+
+A cassette is a file people edit and merge by hand, so a replay checks the whole file
+before it answers anything: one that is not a usable cassette (not UTF-8, not YAML, a
+missing or mistyped key) fails with a ``ValueError`` naming the file and the problem,
+never with whatever vcrpy or ``requests`` would trip over later. vcrpy's YAML loader is
+safe: ``!!python/object`` tags are refused, not run.
 """
 
 from __future__ import annotations
@@ -15,6 +21,7 @@ from __future__ import annotations
 import copy
 import json
 import os
+import reprlib
 from collections.abc import Iterator, Mapping, MutableMapping
 from contextlib import contextmanager
 from functools import partial
@@ -26,7 +33,7 @@ from maas_dyn.maas.encode import decode_fields, encode_request
 from maas_dyn.testing.errors import CassetteMismatchError
 from maas_dyn.testing.redact import OAUTH_PARAMS, REDACTED, SECRET_HEADERS, Redactor, oauth_params
 
-__all__ = ["MATCHER", "Mode", "http_cassette", "request_key"]
+__all__ = ["MATCHER", "Mode", "http_cassette", "read_cassette", "request_key"]
 
 Mode = Literal["record", "replay"]
 MATCHER = "maas_request"  # the name the matcher is registered under in vcrpy
@@ -152,6 +159,168 @@ def _redact_body(redactor: Redactor, headers: Mapping[str, list[str]], body: byt
     return redactor.data(body)
 
 
+# What the YAML loader raises on a file it cannot read, besides yaml.YAMLError: ValueError
+# (``!!int x``), TypeError, IndexError... from the constructors of odd tags, and
+# RecursionError for absurd nesting.
+_PARSE_ERRORS = (AttributeError, LookupError, RecursionError, TypeError, ValueError)
+
+
+class _Unusable(Exception):
+    """What is wrong with a cassette's contents; :func:`read_cassette` adds the file."""
+
+
+def _typed(value: Any, kind: type | tuple[type, ...], what: str, expected: str) -> Any:
+    if not isinstance(value, kind) or isinstance(value, bool):
+        raise _Unusable(f"{what} must be {expected}, not {_show(value)}")
+    return value
+
+
+_REPR = reprlib.Repr()
+_REPR.maxstring = _REPR.maxother = 60
+
+
+def _show(value: Any) -> str:
+    # reprlib: bounded in length and in depth, for huge or absurdly nested values
+    return f"{type(value).__name__} {_REPR.repr(value)[:120]}"
+
+
+def _check_headers(value: Any, what: str, request: bool) -> None:
+    # vcrpy reads a request header's first value (a plain string works too), and
+    # replays every value of a response header (a string would be split in letters).
+    expected = "a string or a list of strings" if request else "a list of strings"
+    headers = _typed(value, dict, what, f"a mapping of names to {expected}")
+    for name, values in headers.items():
+        _typed(name, str, f"a name in {what}", "a string")
+        where = f"{what}[{_REPR.repr(name)}]"
+        if request and isinstance(values, str):
+            continue
+        _typed(values, list, where, expected)
+        if request and not values:
+            raise _Unusable(f"{where} must hold a value")
+        for item in values:
+            _typed(item, str, f"a value of {where}", "a string")
+
+
+def _utf8(value: str | bytes, what: str) -> bytes:
+    if isinstance(value, bytes):
+        return value
+    try:
+        return value.encode("utf-8")
+    except UnicodeEncodeError as exc:  # a lone surrogate, from a "\ud800" escape
+        raise _Unusable(f"{what} cannot be encoded as UTF-8: {exc}") from exc
+
+
+def _request(raw: Any) -> Any:
+    from vcr.request import Request  # type: ignore[import-untyped]
+
+    fields = _typed(raw, dict, "'request'", "a mapping")
+    missing = sorted({"method", "uri", "body", "headers"} - set(fields))
+    if missing or len(fields) != 4:
+        raise _Unusable(f"'request' must have exactly the keys body, headers, method and "
+                        f"uri, not {sorted(map(str, fields))}")
+    method = _typed(fields["method"], str, "the request method", "a string")
+    if not method:
+        raise _Unusable("the request method is empty")
+    uri = _typed(fields["uri"], str, "the request uri", "a string")
+    body = fields["body"]
+    if body is not None:
+        body = _utf8(_typed(body, (str, bytes), "the request body",
+                            "a string, binary or null"), "the request body")
+    _check_headers(fields["headers"], "the request headers", request=True)
+    try:
+        request = Request(method, uri, body, fields["headers"])  # parses the uri
+        # Matching redacts a request, then decodes its parameters: both must work.
+        request_key(redact_request(Redactor(), request))
+    except ValueError as exc:  # a bad URL, or a Content-Type that is not latin-1
+        raise _Unusable(f"the request cannot be matched: {exc}") from exc
+    return request
+
+
+def _response(raw: Any) -> dict[str, Any]:
+    fields = _typed(raw, dict, "'response'", "a mapping")
+    status = _typed(fields.get("status"), dict, "the response status",
+                    "a mapping with code and message")
+    code = _typed(status.get("code"), int, "the response status code",
+                  "an integer from 100 to 999")
+    if not 100 <= code <= 999:  # what http.client accepts from a server
+        raise _Unusable(f"the response status code must be from 100 to 999, not {code}")
+    _typed(status.get("message"), str, "the response status message", "a string")
+    _check_headers(fields.get("headers"), "the response headers", request=False)
+    body = _typed(fields.get("body"), dict, "the response body", "a mapping with string")
+    string = _typed(body.get("string"), (str, bytes), "the response body string",
+                    "a string or binary")
+    response: dict[str, Any] = copy.deepcopy(fields)
+    response["body"]["string"] = _utf8(string, "the response body string")
+    return response
+
+
+def read_cassette(path: str | os.PathLike[str]) -> tuple[list[Any], list[dict[str, Any]]]:
+    """Read and check a cassette: what vcrpy replays, and nothing it would trip over.
+
+    Args:
+        path: The YAML cassette.
+
+    Returns:
+        ``(requests, responses)``: vcrpy requests, and responses with bytes bodies.
+
+    Raises:
+        FileNotFoundError: There is no such file.
+        ValueError: The file is not a usable cassette (the message names it, and says
+            which interaction is wrong and how).
+    """
+    import yaml
+    from vcr.serializers import yamlserializer  # type: ignore[import-untyped]
+
+    source = Path(path)
+    if not source.is_file():
+        raise FileNotFoundError(f"no cassette at {source}; record one first "
+                                "(maas_dyn.testing.record or maas-dyn --record FILE)")
+    try:
+        text = source.read_bytes().decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ValueError(f"cassette {source} is not UTF-8 text: {exc}") from exc
+    if not text.strip():
+        raise ValueError(f"cassette {source} is empty; record it again")
+    try:
+        data = yamlserializer.deserialize(text)  # vcrpy's safe loader
+    except (yaml.YAMLError, *_PARSE_ERRORS) as exc:
+        raise ValueError(f"cassette {source} cannot be read as YAML: {exc}") from exc
+    if not isinstance(data, dict) or not isinstance(data.get("interactions"), list):
+        raise ValueError(f"cassette {source} is not a vcrpy cassette: it needs a list of "
+                         f"'interactions', and holds {_show(data)}; record it again")
+    if data.get("metadata") and not isinstance(data["metadata"], dict):
+        raise ValueError(f"cassette {source}: 'metadata' must be a mapping, not "
+                         f"{_show(data['metadata'])}")
+    requests, responses = [], []
+    for number, interaction in enumerate(data["interactions"], start=1):
+        try:
+            item = _typed(interaction, dict, "it", "a mapping with request and response")
+            requests.append(_request(item.get("request")))
+            responses.append(_response(item.get("response")))
+        except _Unusable as exc:
+            raise ValueError(f"cassette {source}, interaction {number}: {exc}; fix it or "
+                             "record it again") from exc.__cause__
+    return requests, responses
+
+
+class _CheckedPersister:
+    """vcrpy's file persister, loading through :func:`read_cassette`."""
+
+    @staticmethod
+    def load_cassette(cassette_path: str, serializer: Any) -> tuple[list[Any], list[Any]]:
+        from vcr.persisters.filesystem import CassetteNotFoundError  # type: ignore[import-untyped]
+
+        if not Path(cassette_path).is_file():
+            raise CassetteNotFoundError()  # recording: vcrpy starts an empty cassette
+        return read_cassette(cassette_path)
+
+    @staticmethod
+    def save_cassette(cassette_path: str, cassette_dict: Any, serializer: Any) -> None:
+        from vcr.persisters.filesystem import FilesystemPersister
+
+        FilesystemPersister.save_cassette(cassette_path, cassette_dict, serializer)
+
+
 def _unplayed(cassette: Any) -> list[str]:
     return [f"{request.method} {urlsplit(request.uri).path}?{urlsplit(request.uri).query}"
             for index, request in enumerate(cassette.requests)
@@ -172,9 +341,13 @@ def http_cassette(path: str | os.PathLike[str], mode: Mode) -> Iterator[Any]:
 
     Raises:
         FileNotFoundError: Replaying a cassette that does not exist.
-        CassetteMismatchError: Leaving a replay with recorded requests not made.
+        ValueError: Replaying a file that is not a usable cassette (see
+            :func:`read_cassette`), before the block runs.
+        CassetteMismatchError: A request the cassette has no (more) answers for, or
+            leaving a replay with recorded requests not made.
     """
     import vcr  # type: ignore[import-untyped]  # only recording and replaying pay for vcrpy
+    from vcr.errors import CannotOverwriteExistingCassetteException  # type: ignore[import-untyped]
 
     target = Path(path)
     if mode == "replay" and not target.is_file():
@@ -184,17 +357,25 @@ def http_cassette(path: str | os.PathLike[str], mode: Mode) -> Iterator[Any]:
         target.parent.mkdir(parents=True, exist_ok=True)
         target.unlink(missing_ok=True)  # a recording replaces, never extends, a cassette
     redactor = Redactor()
+    recording = mode == "record"
     config = vcr.VCR(
-        record_mode="all" if mode == "record" else "none",
+        record_mode="all" if recording else "none",
         match_on=[MATCHER],
         before_record_request=partial(redact_request, redactor),
-        before_record_response=partial(redact_response, redactor),
-        decode_compressed_response=True,  # bodies are redacted as text, so never gzipped
+        # Responses pass these hooks only when recorded (vcrpy also runs them on the
+        # loaded ones): a replay answers what the file holds, as a server would have.
+        before_record_response=partial(redact_response, redactor) if recording else None,
+        decode_compressed_response=recording,  # redacted as text, so stored unzipped
     )
     config.register_matcher(MATCHER, match_requests)
+    config.register_persister(_CheckedPersister)
     # No repeats: identical polls replay in order, each recorded answer once.
     with config.use_cassette(str(target), allow_playback_repeats=False) as cassette:
-        yield cassette
+        try:
+            yield cassette
+        except CannotOverwriteExistingCassetteException as exc:
+            raise CassetteMismatchError(
+                f"{target.name} has no recorded answer for this request: {exc}") from exc
         left = _unplayed(cassette) if mode == "replay" else []
         if left:
             raise CassetteMismatchError(

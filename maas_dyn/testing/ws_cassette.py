@@ -240,10 +240,16 @@ def read_cassette(path: str | os.PathLike[str]) -> list[Entry]:
         raise FileNotFoundError(f"no cassette at {source}; record one first "
                                 "(maas_dyn.testing.record or truenas-dyn --record FILE)")
     try:
-        lines = [json.loads(line) for line in source.read_text(encoding="utf-8").splitlines()
-                 if line.strip()]
+        text = source.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise ValueError(f"{source} is not UTF-8 text ({exc}), so not a cassette") from exc
+    try:
+        lines = [json.loads(line) for line in text.splitlines() if line.strip()]
     except RecursionError:  # json.loads fails this way on absurdly nested lines
         raise ValueError(f"{source} holds a line nested too deeply to be a cassette") from None
+    except ValueError as exc:
+        raise ValueError(f"{source} holds a line that is not JSON ({exc}); a cassette is "
+                         "one JSON document per line") from exc
     header = lines[0] if lines else {}
     if not isinstance(header, dict) or header.get("format") != FORMAT \
             or header.get("version") != VERSION:

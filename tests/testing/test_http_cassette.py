@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import textwrap
 from pathlib import Path
 from typing import Any
 
@@ -10,6 +11,7 @@ import pytest
 from vcr.errors import CannotOverwriteExistingCassetteException
 from vcr.request import Request
 
+from maas_dyn.errors import NotAServerError
 from maas_dyn.maas import Client
 from maas_dyn.maas.encode import encode_request
 from maas_dyn.testing import CassetteMismatchError, record, replay
@@ -105,8 +107,10 @@ def test_record_then_replay_a_session(maas_client: Client, tmp_path: Path) -> No
     with replay(offline, cassette):
         offline.tags.create(name="cassette-tag", comment="made while recording")
         assert offline.tags.read() == tags
-    with pytest.raises(CannotOverwriteExistingCassetteException), replay(offline, cassette):
+    with pytest.raises(CassetteMismatchError, match="no recorded answer") as caught, \
+            replay(offline, cassette):
         offline.tags.create(name="another-tag")
+    assert isinstance(caught.value.__cause__, CannotOverwriteExistingCassetteException)
     with pytest.raises(CassetteMismatchError, match="2 recorded request"), \
             replay(offline, cassette):
         pass
@@ -119,3 +123,149 @@ def test_replaying_a_missing_cassette(tmp_path: Path) -> None:
     with pytest.raises(FileNotFoundError, match="record one first"), \
             http_cassette(tmp_path / "none.yaml", "replay"):
         pass
+
+
+# -- broken cassette files (found by tests/reliability/test_fuzz_cassettes.py) ---------------
+# Each failed before the fix with the exception named in its comment, not a ValueError
+# naming the file.
+
+GOOD = textwrap.dedent("""\
+    interactions:
+    - request:
+        body: null
+        headers:
+          Authorization:
+          - OAuth oauth_nonce="1", oauth_timestamp="1", oauth_version="1.0",
+            oauth_signature_method="PLAINTEXT", oauth_consumer_key="<redacted>",
+            oauth_token="<redacted>", oauth_signature="<redacted>"
+        method: GET
+        uri: http://127.0.0.1:1/MAAS/api/2.0/users/?op=whoami
+      response:
+        body:
+          string: '{"username": "admin"}'
+        headers:
+          Content-Type:
+          - application/json
+        status:
+          code: 200
+          message: OK
+    version: 1
+    """)
+
+
+def _edit(old: str, new: str) -> bytes:
+    assert old in GOOD
+    return GOOD.replace(old, new, 1).encode()
+
+
+def _replay_whoami(path: Path) -> Any:
+    client = Client.from_release("3.7", url=REPLAY_URL, api_key="a:b:c", cache=False)
+    with replay(client, path):
+        return client.users.whoami()
+
+
+def test_a_hand_written_cassette_replays(tmp_path: Path) -> None:
+    path = tmp_path / "good.yaml"
+    path.write_text(GOOD)
+    assert _replay_whoami(path) == {"username": "admin"}
+    path.write_bytes(_edit("      Authorization:\n      - OAuth", "      Authorization: OAuth"))
+    assert _replay_whoami(path) == {"username": "admin"}  # a request header as a string
+
+
+BROKEN = [
+    # not YAML: yaml's own errors escaped (ScannerError, ParserError, ReaderError...)
+    pytest.param(GOOD.encode() + b"\n[", "cannot be read as YAML", id="unbalanced-bracket"),
+    pytest.param(_edit("    method: GET", "\tmethod: GET"), "cannot be read as YAML",
+                 id="tab-indent"),
+    pytest.param(_edit("OK", "O\x00K"), "cannot be read as YAML", id="nul-character"),
+    pytest.param(_edit("body: null", "body: *nowhere"), "cannot be read as YAML",
+                 id="undefined-alias"),
+    pytest.param(GOOD.encode() + b"---\nx: 1\n", "cannot be read as YAML", id="two-documents"),
+    # ValueError not naming the file (from yaml, or vcrpy's "problem loading the cassette")
+    pytest.param(_edit("code: 200", "code: !!int x"), "cannot be read as YAML",
+                 id="bad-int-tag"),
+    pytest.param(_edit("body: null", "body: !!binary not-base64"), "cannot be read as YAML",
+                 id="bad-binary-tag"),
+    # TypeError from vcrpy's constructor of legacy BytesIO bodies
+    pytest.param(_edit("body: null", "body: !!python/object/new:_io.BytesIO {state: 5}"),
+                 "cannot be read as YAML", id="bytesio-tag-bad-state"),
+    # not UTF-8, or empty: vcrpy treated the file as missing (CannotOverwrite... later)
+    pytest.param(GOOD.encode().replace(b"OK", b"O\xffK"), "not UTF-8", id="invalid-utf8"),
+    pytest.param(b"", "is empty", id="empty-file"),
+    # the wrong shape: TypeError, KeyError, AttributeError from vcrpy's loader
+    pytest.param(b"just text", "needs a list of 'interactions'", id="not-a-mapping"),
+    pytest.param(b"version: 1\n", "needs a list of 'interactions'", id="no-interactions"),
+    pytest.param(b"interactions: [5]\n", "interaction 1: it must be a mapping",
+                 id="interaction-not-mapping"),
+    pytest.param(GOOD.split("  response:")[0].encode(), "'response' must be a mapping",
+                 id="no-response"),
+    pytest.param(_edit("    method: GET", "    method: GET\n    extra: 1"),
+                 "exactly the keys", id="request-extra-key"),
+    pytest.param(_edit("uri: http://127.0.0.1:1", "uri: 5 #"), "request uri must be a string",
+                 id="uri-not-a-string"),
+    # ValueError (urllib) not naming the file
+    pytest.param(_edit("uri: http://127.0.0.1:1", "uri: http://[::1"),
+                 "cannot be matched: Invalid IPv6 URL", id="uri-bad-ipv6"),
+    # AttributeError: 'int' object has no attribute 'lower' (vcrpy's HeadersDict)
+    pytest.param(_edit("      Authorization:", "      1: [x]\n      Authorization:"),
+                 "a name in the request headers", id="request-header-name-int"),
+    # TypeError: can't concat list to bytes (decoding a multipart body to match it)
+    pytest.param(_edit("    body: null\n    headers:",
+                       "    body: [a]\n    headers:\n      Content-Type: multipart/form-data"),
+                 "request body must be", id="request-body-list"),
+    # TypeError: '>=' not supported (the client compared the status code)
+    pytest.param(_edit("code: 200", "code: '200'"), "status code must be an integer",
+                 id="status-code-string"),
+    pytest.param(_edit("code: 200", "code: null"), "status code must be an integer",
+                 id="status-code-null"),
+    # KeyError / TypeError in vcrpy's VCRHTTPResponse and parse_headers
+    pytest.param(_edit("    status:\n      code: 200\n      message: OK\n", ""),
+                 "status must be a mapping", id="status-missing"),
+    pytest.param(_edit("    headers:\n      Content-Type:\n      - application/json\n",
+                       "    headers: null\n"), "response headers must be a mapping",
+                 id="response-headers-null"),
+    pytest.param(_edit("      - application/json", "      - null"),
+                 "a value of the response headers", id="response-header-value-null"),
+    pytest.param(_edit("      string: '{\"username\": \"admin\"}'", "      other: 1"),
+                 "body string must be", id="body-string-missing"),
+    pytest.param(_edit("      string: '{\"username\": \"admin\"}'", "      string: null"),
+                 "body string must be", id="body-string-null"),
+]
+
+
+@pytest.mark.parametrize(("raw", "problem"), BROKEN)
+def test_an_unusable_cassette_is_a_value_error_naming_the_file(
+        tmp_path: Path, raw: bytes, problem: str) -> None:
+    path = tmp_path / "broken.yaml"
+    path.write_bytes(raw)
+    with pytest.raises(ValueError, match=problem) as caught:
+        _replay_whoami(path)
+    assert str(path) in str(caught.value)
+
+
+def test_python_tags_in_a_cassette_run_nothing(tmp_path: Path) -> None:
+    witness = tmp_path / "ran"
+    path = tmp_path / "unsafe.yaml"
+    path.write_bytes(_edit("body: null", "body: !!python/object/apply:pathlib.Path.touch "
+                                         f"[!!python/object/apply:pathlib.Path ['{witness}']]"))
+    with pytest.raises(ValueError, match="python/object/apply:pathlib.Path") as caught:
+        _replay_whoami(path)  # vcrpy's loader is safe: the tag is refused, not run
+    assert not witness.exists()
+    assert str(path) in str(caught.value)  # was vcrpy's ValueError, not naming the file
+
+
+def test_a_json_body_nested_too_deeply_fails_as_from_a_server(tmp_path: Path) -> None:
+    path = tmp_path / "deep.yaml"
+    path.write_bytes(_edit("""'{"username": "admin"}'""", "'" + "[" * 100_000 + "'"))
+    with pytest.raises(NotAServerError, match="malformed"):
+        _replay_whoami(path)  # was RecursionError: responses were redacted as loaded
+
+
+def test_a_request_the_cassette_lacks_is_a_cassette_mismatch(tmp_path: Path) -> None:
+    path = tmp_path / "good.yaml"
+    path.write_text(GOOD)
+    client = Client.from_release("3.7", url=REPLAY_URL, api_key="a:b:c", cache=False)
+    with pytest.raises(CassetteMismatchError, match="no recorded answer"), \
+            replay(client, path):
+        client.users.whoami()
+        client.users.whoami()  # was CannotOverwriteExistingCassetteException

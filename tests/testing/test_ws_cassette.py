@@ -111,6 +111,13 @@ def test_cassette_files_are_checked(tmp_path: Path) -> None:
     bad.write_text(header + '{"kind": "result", "n": 1, "result": null}\n')
     with pytest.raises(ValueError, match="answers call 1 before it is made"):
         read_cassette(bad)
+    # Found by the cassette fuzzer: these escaped as decode errors naming no file.
+    bad.write_bytes(header.encode() + b'{"kind": "\xff\xfe"}\n')
+    with pytest.raises(ValueError, match=f"{bad} is not UTF-8 text"):
+        read_cassette(bad)
+    bad.write_text(header + '{"kind": \n')
+    with pytest.raises(ValueError, match=f"{bad} holds a line that is not JSON"):
+        read_cassette(bad)
 
 
 def test_legacy_protocol_and_other_objects_are_refused(tmp_path: Path) -> None:
