@@ -61,6 +61,17 @@ def _settled(threads: int, fds: int) -> tuple[int, int]:
     return threading.active_count() - threads, _open_fds() - fds
 
 
+def _report_and_check(name: str, result: SoakResult, counters: Counters,
+                      before: tuple[int, int], tmp_path_factory: pytest.TempPathFactory,
+                      capsys: pytest.CaptureFixture[str], **extra: int) -> None:
+    left = _settled(*before)
+    text = _report(name, result, counters, tmp_path_factory, **extra)
+    with capsys.disabled():
+        print(text)
+    _check(result, counters)
+    assert max(left) <= 0, f"(threads, fds) left after close: {left}"
+
+
 def _check(result: SoakResult, counters: Counters) -> None:
     growth = result.growth
     assert len(result.samples) == SOAK_MINUTES + 1
@@ -123,12 +134,8 @@ def test_maas_client_soak(capsys: pytest.CaptureFixture[str],
             result = run_soak(counters, cycle, each_minute, CYCLE_SECONDS, SPEED)
         finally:
             client.close()
-    left = _settled(*before)
-    text = _report("maas", result, counters, tmp_path_factory, **lifecycle)
-    with capsys.disabled():
-        print(text)
-    _check(result, counters)
-    assert max(left) <= 0, f"(threads, fds) left after close: {left}"
+    _report_and_check("maas", result, counters, before, tmp_path_factory, capsys,
+                      **lifecycle)
     # Deploys and releases went through along simulated time (the simulator's clock ran
     # at the speed the soak paced itself by): ~30 started, ~25 finished.
     assert lifecycle["deploys"] >= 20 and lifecycle["releases"] >= 15, lifecycle
@@ -168,12 +175,7 @@ def test_truenas_client_soak(capsys: pytest.CaptureFixture[str],
             jobs["wipes"] += counters.failures == failed
 
         result = run_soak(counters, cycle, each_minute, CYCLE_SECONDS, SPEED)
-    left = _settled(*before)
-    text = _report("truenas", result, counters, tmp_path_factory, **jobs)
-    with capsys.disabled():
-        print(text)
-    _check(result, counters)
-    assert max(left) <= 0, f"(threads, fds) left after close: {left}"
+    _report_and_check("truenas", result, counters, before, tmp_path_factory, capsys, **jobs)
     assert jobs["wipes"] == SOAK_MINUTES
     # Events kept coming: more in every 5 simulated minutes after warm-up.
     events = [sample.events for sample in result.samples]
