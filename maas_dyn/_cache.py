@@ -13,21 +13,13 @@ import logging
 import re
 from pathlib import Path
 
-from maas_dyn._files import write_private
+from maas_dyn._files import make_private_dirs, write_private
 from maas_dyn._paths import user_cache_dir
 
 __all__ = ["DescriptionCache"]
 
 _log = logging.getLogger("maas_dyn.cache")
 _SAFE_KEY = re.compile(r"[^A-Za-z0-9._-]")
-
-
-def _private_dirs(folder: Path, stop: Path) -> None:
-    # mkdir(parents=True) gives the parents it creates the umask's mode (often 0755), so
-    # each missing level up to the cache's own base is created 0700 one at a time.
-    missing = [folder, *(p for p in folder.parents if p != stop and stop in p.parents)]
-    for level in reversed(missing):
-        level.mkdir(mode=0o700, exist_ok=True)
 
 
 class DescriptionCache:
@@ -80,11 +72,8 @@ class DescriptionCache:
         folder = self._folder(url)
         path = folder / f"{_SAFE_KEY.sub('_', key)}.json"
         try:
-            # The base (<root>/..) is maas_dyn's own directory: private too; its parent
-            # (e.g. ~/.cache) is the user's and keeps its usual mode.
-            outside = self.root.parent.parent
-            outside.mkdir(parents=True, exist_ok=True)
-            _private_dirs(folder, stop=outside)
+            # <base>/<dialect>/<url hash>: the base is maas_dyn's own directory too.
+            make_private_dirs(folder, keep=2)
             write_private(path, raw)
             write_private(folder / "latest", key.encode("ascii", "replace"))
         except OSError as exc:

@@ -16,7 +16,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from maas_dyn._files import write_private
+from maas_dyn._files import make_private_dirs, write_private
 from maas_dyn._paths import user_config_dir
 from maas_dyn.cli.profiles import PROFILE_NAME
 
@@ -100,7 +100,7 @@ class ProfileStore:
             The file written.
         """
         path = self._path(profile.name)
-        self.root.mkdir(mode=0o700, parents=True, exist_ok=True)
+        make_private_dirs(self.root)
         write_private(path, json.dumps(asdict(profile), indent=2).encode())
         return path
 

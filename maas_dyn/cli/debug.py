@@ -12,16 +12,14 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from typing import TextIO
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
+from maas_dyn._secrets import REDACTED, is_secret_name, redact_query
 from maas_dyn.maas.client import Client
 from maas_dyn.maas.encode import PreparedRequest
 from maas_dyn.maas.response import Response
 
 __all__ = ["DebugPrinter"]
 
-REDACTED = "<redacted>"
-SECRET_FIELD = re.compile(r"pass|secret|token|key", re.IGNORECASE)
 _MAX_VALUE = 200
 _MIN_SECRET = 6  # MAAS key parts are 18 and 32 characters
 _NAME = re.compile(rb'\bname="([^"]*)"')
@@ -30,7 +28,7 @@ _BOUNDARY = re.compile(r'boundary="?([^";]+)"?')
 
 
 def _field(name: str, value: str) -> str:
-    if SECRET_FIELD.search(name):
+    if is_secret_name(name):
         return f"{name}={REDACTED}"
     short = value if len(value) <= _MAX_VALUE else value[:_MAX_VALUE] + "…"
     return f"{name}={short}"
@@ -52,13 +50,6 @@ def _multipart_fields(body: bytes, content_type: str) -> list[str]:
         else:
             fields.append(_field(name, payload.decode("utf-8", "replace")))
     return fields
-
-
-def _url(url: str) -> str:
-    parts = urlsplit(url)
-    query = [(name, REDACTED if SECRET_FIELD.search(name) else value)
-             for name, value in parse_qsl(parts.query, keep_blank_values=True)]
-    return urlunsplit(parts._replace(query=urlencode(query, safe="<>")))
 
 
 class DebugPrinter:
@@ -91,7 +82,7 @@ class DebugPrinter:
     def on_request(self, *, request: PreparedRequest, attempt: int) -> None:
         """Hook for ``before-send``."""
         retry = f"  (attempt {attempt})" if attempt > 1 else ""
-        lines = [f"{request.method} {_url(request.url)}{retry}"]
+        lines = [f"{request.method} {redact_query(request.url)}{retry}"]
         if self.signed and not request.unsigned:
             lines.append(f"Authorization: OAuth {REDACTED}")
         lines += [f"{name}: {value}" for name, value in request.headers.items()]

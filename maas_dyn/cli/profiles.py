@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
-from maas_dyn._files import write_private
+from maas_dyn._files import make_private_dirs, write_private
 from maas_dyn._paths import user_config_dir
 from maas_dyn.cli.exits import CLIError, UsageError, unknown
 
@@ -220,7 +220,7 @@ class ProfileStore:
         """
         path = self._path(check_name(profile.name))
         try:
-            self.root.mkdir(mode=0o700, parents=True, exist_ok=True)
+            make_private_dirs(self.root)
             self.root.chmod(0o700)  # also when it existed with wider permissions
             write_private(path, json.dumps(profile.to_json()).encode("utf-8"))
         except OSError as exc:

@@ -17,6 +17,7 @@ from urllib.parse import urlsplit
 from maas_dyn._cache import DescriptionCache
 from maas_dyn._dynamic import Operation, bind_arguments, unknown_name
 from maas_dyn._hooks import Hooks
+from maas_dyn._secrets import redact_query
 from maas_dyn._shipped import load_shipped
 from maas_dyn._warn import warn_user
 from maas_dyn.errors import (
@@ -431,13 +432,14 @@ class Client:
                 if wait is None:
                     raise
                 _log.info("%s %s failed (%s); retry %d in %.1f s", request.method,
-                          request.url, exc, attempts, wait)
+                          redact_query(request.url), exc, attempts, wait)
                 self._sleep(wait)
                 continue
+            shown = redact_query(request.url)
             _log.debug(
-                "%s %s -> %d in %.1f ms", request.method, request.url, raw.status,
+                "%s %s -> %d in %.1f ms", request.method, shown, raw.status,
                 (time.monotonic() - sent) * 1000,
-                extra={"method": request.method, "url": request.url, "status": raw.status,
+                extra={"method": request.method, "url": shown, "status": raw.status,
                        "attempt": attempts},
             )
             wait = None
@@ -449,7 +451,7 @@ class Client:
                 )
             if wait is None:
                 break
-            _log.info("%s %s answered %d; retry %d in %.1f s", request.method, request.url,
+            _log.info("%s %s answered %d; retry %d in %.1f s", request.method, shown,
                       raw.status, attempts, wait)
             self._sleep(wait)
         if not internal:
@@ -465,7 +467,7 @@ class Client:
             self._local.response = response
         self.hooks.emit("after-receive", response=response)
         if raw.status >= 400:
-            raise error_for(raw, request.method, request.url, handler)
+            raise error_for(raw, request.method, redact_query(request.url), handler)
         return response
 
     def _check_hash(self, raw: RawResponse) -> None:

@@ -131,7 +131,7 @@ def error_for(raw: RawResponse, method: str, url: str, handler: str = "") -> MAA
     Args:
         raw: The response.
         method: HTTP method of the request.
-        url: Request URL (MAAS URLs carry no secrets).
+        url: Request URL, secret query values already hidden.
         handler: CLI name of the handler called, to pick a more specific 404 class.
 
     Returns:

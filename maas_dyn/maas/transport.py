@@ -16,6 +16,7 @@ from typing import Any, NamedTuple, Protocol
 import requests
 from requests.adapters import HTTPAdapter
 
+from maas_dyn._secrets import protect_urllib3_logs, redact_query
 from maas_dyn.errors import ConnectionClosed, ConnectionFailed, Timeout, TransportError
 from maas_dyn.maas.encode import PreparedRequest
 
@@ -79,6 +80,7 @@ class RequestsTransport:
         session: requests.Session | None = None,
     ):
         self.session = session or requests.Session()
+        protect_urllib3_logs()
         if session is None:
             adapter = HTTPAdapter(pool_connections=4, pool_maxsize=pool_maxsize)
             self.session.mount("http://", adapter)
@@ -104,7 +106,12 @@ class RequestsTransport:
             )
         except requests.exceptions.RequestException as exc:
             _release_references(exc)
-            raise _transport_error(exc, timeout, where) from exc
+            error = _transport_error(exc, timeout, where)
+            if error.url != request.url:
+                # The cause's text quotes the secret the URL carries; a traceback would
+                # print it. Ours says everything the cause does, redacted.
+                raise error from None
+            raise error from exc
         return RawResponse(reply.status_code, reply.headers, reply.content)
 
     def close(self) -> None:
@@ -114,35 +121,37 @@ class RequestsTransport:
 
 def _transport_error(exc: requests.exceptions.RequestException, timeout: TimeoutSpec,
                      where: Mapping[str, str]) -> TransportError:
-    method, url = where["method"], where["url"]
+    method, url = where["method"], redact_query(where["url"])
+    # requests' text quotes the path and query: a file key must not reach the message.
+    detail = redact_query(str(exc))
     if isinstance(exc, requests.exceptions.SSLError):
         return ConnectionFailed(
-            f"TLS handshake with the server failed: {exc}; pass verify='/path/to/ca.pem' "
+            f"TLS handshake with the server failed: {detail}; pass verify='/path/to/ca.pem' "
             "for a private CA (verify=False only for testing)", method=method, url=url)
     if isinstance(exc, requests.exceptions.ConnectTimeout):
-        return ConnectionFailed(f"timed out connecting to the server: {exc}",
+        return ConnectionFailed(f"timed out connecting to the server: {detail}",
                                 method=method, url=url)
     if isinstance(exc, requests.exceptions.ReadTimeout):
         # urllib3's text names only host and port: say which request timed out (MAAS
         # URLs carry no secrets), so a bulk run's error names its machine.
         return Timeout(f"{method} {url} got no answer within {timeout} s; it may still "
-                       f"have run on the server: {exc}", method=method, url=url)
+                       f"have run on the server: {detail}", method=method, url=url)
     if isinstance(exc, requests.exceptions.ConnectionError) and _not_sent(exc):
         return ConnectionFailed(
-            f"cannot connect to the server: {exc}; check the URL and that the "
+            f"cannot connect to the server: {detail}; check the URL and that the "
             "server is running", method=method, url=url)
     if isinstance(exc, requests.exceptions.InvalidURL):
-        return ConnectionFailed(f"invalid URL: {exc}", method=method, url=url)
+        return ConnectionFailed(f"invalid URL: {detail}", method=method, url=url)
     broken = (requests.exceptions.ConnectionError, requests.exceptions.ChunkedEncodingError,
               requests.exceptions.ContentDecodingError)
     if isinstance(exc, broken):
         # Reset, closed or cut off mid-answer: the request may have reached the server.
         return ConnectionClosed(f"the connection broke before {method} {url} was answered; "
-                                f"it may have run on the server: {exc}",
+                                f"it may have run on the server: {detail}",
                                 method=method, url=url)
     # Anything else requests raises: typed, and (not being ConnectionFailed) not re-sent
     # unless the method is idempotent.
-    return TransportError(f"{method} {url} failed: {exc}", method=method, url=url)
+    return TransportError(f"{method} {url} failed: {detail}", method=method, url=url)
 
 
 # Attributes of requests/urllib3 errors that reach a connection pool or a response.

@@ -2,9 +2,10 @@
 
 What is a secret is decided by the tables below, not at call sites:
 
-- :data:`SECRET_NAMES`: names of parameters, JSON keys, multipart fields and query
-  keys whose values are secrets (``auth.login_ex`` passwords and API keys,
-  ``user.create`` passwords, MAAS ``token_secret``, ``auth_token`` in download URLs...).
+- :data:`SECRET_NAMES` (the library's one table, from :mod:`maas_dyn._secrets`): names
+  of parameters, JSON keys, multipart fields and query keys whose values are secrets
+  (``auth.login_ex`` passwords and API keys, ``user.create`` passwords, MAAS
+  ``token_secret``, ``auth_token`` in download URLs...).
 - :data:`SECRET_POSITIONS`: positional parameters of the pre-24.10 TrueNAS logins.
 - :data:`SECRET_RESULTS`: results that are secrets (``auth.generate_token``...).
 - :data:`OAUTH_PARAMS`: which parts of a MAAS ``Authorization`` header are secret, and
@@ -22,6 +23,8 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import unquote
 
+from maas_dyn._secrets import REDACTED, SECRET_NAMES, SecretName, is_secret_name, redact_query
+
 __all__ = [
     "OAUTH_PARAMS",
     "REDACTED",
@@ -35,34 +38,9 @@ __all__ = [
     "oauth_params",
 ]
 
-REDACTED = "<redacted>"
 # Shorter strings are not scrubbed as literals: they would garble unrelated text (real
 # secrets are long: MAAS key parts have 18 and 32 characters, TrueNAS keys ~64).
 MIN_LITERAL = 6
-
-
-@dataclass(frozen=True)
-class SecretName:
-    """Names whose values are secrets.
-
-    Attributes:
-        pattern: Searched (case-insensitively) in a parameter, key, field or query name.
-        why: Where such secrets occur.
-    """
-
-    pattern: str
-    why: str
-
-
-SECRET_NAMES: tuple[SecretName, ...] = (
-    SecretName(r"password|passwd|passphrase|(^|_)pass$",
-               "auth.login_ex and user.create passwords, MAAS users, BMC power_pass"),
-    SecretName(r"secret", "MAAS token_secret, TOTP secrets"),
-    SecretName(r"token", "TOKEN_PLAIN logins, otp_token, MAAS token_key, auth_token in URLs"),
-    SecretName(r"api_?key|consumer_key", "TrueNAS API keys, MAAS OAuth consumer keys"),
-    SecretName(r"private_?key", "TLS and SSH private keys"),
-)
-_SECRET_NAME = re.compile("|".join(f"(?:{rule.pattern})" for rule in SECRET_NAMES), re.I)
 
 # Pre-24.10 TrueNAS logins take their secrets positionally: method -> secret positions.
 SECRET_POSITIONS: Mapping[str, tuple[int, ...]] = {
@@ -107,8 +85,6 @@ OAUTH_PARAMS: Mapping[str, OAuthParam] = {
 _UNKNOWN_OAUTH = OAuthParam(secret=True, compared=True)  # unknown: assume the worst
 
 _OAUTH_PAIR = re.compile(r'(\w+)="([^"]*)"')
-# A query parameter inside any string: "...?auth_token=abc&x=1".
-_QUERY_PAIR = re.compile(r"([?&])([^=&\s\"'#?]+)=([^&\s\"'#]*)")
 
 
 def oauth_params(header: str) -> dict[str, str]:
@@ -156,7 +132,7 @@ class Redactor:
         Returns:
             Whether a rule of :data:`SECRET_NAMES` matches it.
         """
-        return bool(_SECRET_NAME.search(name))
+        return is_secret_name(name)
 
     def hide(self, value: str) -> str:
         """Redact one secret value, remembering it to scrub it elsewhere.
@@ -181,14 +157,8 @@ class Redactor:
         Returns:
             The redacted text.
         """
-        text = _QUERY_PAIR.sub(self._query_pair, text)
+        text = redact_query(text, self.hide)
         return text if self._pattern is None else self._pattern.sub(REDACTED, text)
-
-    def _query_pair(self, match: re.Match[str]) -> str:
-        lead, name, value = match.groups()
-        if value and self.secret_name(unquote(name)):
-            return f"{lead}{name}={self.hide(unquote(value))}"
-        return match.group(0)
 
     def data(self, raw: bytes) -> bytes:
         """Scrub every known secret from a body.

@@ -13,6 +13,7 @@ from dataclasses import dataclass, replace
 from typing import Literal
 from urllib.parse import urlsplit
 
+from maas_dyn._secrets import redact_query
 from maas_dyn.errors import InvalidURLError
 
 __all__ = ["Endpoint", "Protocol", "is_loopback", "parse_endpoint", "redact"]
@@ -23,7 +24,6 @@ CURRENT_PATH = "/api/current"
 LEGACY_PATH = "/websocket"
 _PINNED = re.compile(r"^/api/v\d+\.\d+(\.\d+)?$")
 _SCHEMES = {"wss": "wss", "ws": "ws", "https": "wss", "http": "ws"}
-_SECRET_QUERY = re.compile(r"(?i)(auth_token|token|api_key|password)=[^&#\s]*")
 
 
 def redact(text: str) -> str:
@@ -33,9 +33,9 @@ def redact(text: str) -> str:
         text: A URL, or any text holding one.
 
     Returns:
-        The text with each secret value replaced by ``REDACTED``.
+        The text with each secret value replaced by ``<redacted>``.
     """
-    return _SECRET_QUERY.sub(lambda m: f"{m.group(1)}=REDACTED", text)
+    return redact_query(text)
 
 
 def is_loopback(host: str) -> bool:

@@ -21,6 +21,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import requests
 
+from maas_dyn._secrets import REDACTED, protect_urllib3_logs
 from maas_dyn.errors import (
     AuthenticationError,
     ConnectionFailed,
@@ -40,28 +41,6 @@ FileTarget = str | os.PathLike[str] | IO[bytes]
 CHUNK = 64 * 1024
 
 
-class _RedactFilter(logging.Filter):
-    """Hides secrets in records of the loggers of ``requests``' stack."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        if record.args:
-            record.msg = redact(record.getMessage())
-            record.args = None
-        elif isinstance(record.msg, str):
-            record.msg = redact(record.msg)
-        return True
-
-
-_FILTER = _RedactFilter()
-
-
-def _install_filter() -> None:
-    # urllib3 logs every request line (query string included) at DEBUG level.
-    logger = logging.getLogger("urllib3.connectionpool")
-    if _FILTER not in logger.filters:
-        logger.addFilter(_FILTER)
-
-
 def _failed(what: str, url: str, exc: requests.RequestException) -> TransportError:
     # Built from the text only: the original exception holds the secret URL.
     safe = redact(url)
@@ -77,7 +56,7 @@ def _secrets_of(url: str) -> list[str]:
 
 def _mask(text: str, secrets: list[str]) -> str:
     for secret in secrets:
-        text = text.replace(secret, "REDACTED")
+        text = text.replace(secret, REDACTED)
     return redact(text)
 
 
@@ -171,7 +150,7 @@ def download(session: requests.Session, base: str, path: str, target: FileTarget
         TrueNASAPIError: The server answered with an HTTP error.
         ConnectionFailed: The server could not be reached.
     """
-    _install_filter()
+    protect_urllib3_logs()
     url = path if "://" in path else base + path
     written = 0
     error: TransportError | None = None

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import contextlib
 import gc
+import logging
 import os
 import socket
+import traceback
 import warnings
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -194,6 +196,33 @@ def test_kept_errors_keep_no_socket_open() -> None:
         gc.collect()
         assert any(isinstance(e, errors.Timeout) for e in kept)
         assert _client_sockets(sim.port) == 0
+
+
+FILE_KEY = "FILEKEY-SECRET-123456"
+
+
+def test_secret_query_values_stay_out_of_errors_and_logs(
+        sim: MAASSimulator, caplog: pytest.LogCaptureFixture) -> None:
+    # Found by the secrets audit: a file key (files get_by_key: the file to anyone with
+    # it) was quoted in errors and DEBUG lines, including urllib3's request line.
+    failures: list[BaseException] = []
+    with caplog.at_level(logging.DEBUG), \
+            Client(sim.url, sim.api_key, cache=False, timeout=(2, 0.3),
+                   retry=RetryPolicy.never()) as impatient:
+        with pytest.raises(errors.NotFoundError) as missing:
+            impatient.files.get_by_key(key=FILE_KEY)
+        failures.append(missing.value)
+        sim.faults.slow(1.0, times=1, op="get_by_key")
+        with pytest.raises(errors.Timeout) as slow:
+            impatient.files.get_by_key(key=FILE_KEY)
+        failures.append(slow.value)
+    # The simulator logs its request lines like a real region: only the client counts.
+    client_log = "\n".join(r.getMessage() for r in caplog.records
+                           if not r.name.startswith("maas_dyn.sim"))
+    shown = [client_log] + ["".join(traceback.format_exception(f)) for f in failures]
+    shown += [f.url for f in failures if isinstance(f, errors.MAASAPIError | errors.Timeout)]
+    assert "key=<redacted>" in shown[1]
+    assert not [text for text in shown if FILE_KEY in text]
 
 
 def test_dropped_connection(client: Client, sim: MAASSimulator) -> None:

@@ -10,7 +10,9 @@ from maas_dyn.testing.redact import REDACTED, SECRET_NAMES, Redactor, oauth_para
 @pytest.mark.parametrize(("name", "secret"), [
     ("password", True), ("new_password", True), ("power_pass", True), ("token", True),
     ("otp_token", True), ("token_secret", True), ("api_key", True), ("consumer_key", True),
-    ("auth_token", True), ("privatekey", True), ("username", False), ("key", False),
+    ("auth_token", True), ("privatekey", True), ("username", False),
+    ("key", True),  # MAAS file keys hand the file to anyone (an SSH public key loses little)
+    ("keyring", False), ("power_parameters_k_g", True), ("k_g", True), ("mkg", False),
     ("compass", False), ("password_disabled", True), ("hostname", False),
 ])
 def test_secret_names(name: str, secret: bool) -> None:
@@ -58,7 +60,8 @@ def test_positional_login_secrets_and_secret_results() -> None:
     assert redactor.result("auth.generate_token", "TOKEN-123456") == REDACTED
     assert redactor.result("api_key.create", {"id": 1, "key": "1-KEYKEYKEY"}) == {
         "id": 1, "key": REDACTED}
-    assert redactor.result("pool.query", {"key": "kept"}) == {"key": "kept"}
+    assert redactor.result("pool.query", {"name": "kept"}) == {"name": "kept"}
+    assert redactor.result("pool.query", {"key": "a-file-key"}) == {"key": REDACTED}
     login = {"response_type": "SUCCESS", "authenticator": "LEVEL_1",
              "reconnect_token": "RECONNECT-abcdef"}
     assert redactor.result("auth.login_ex", login) == {**login, "reconnect_token": REDACTED}

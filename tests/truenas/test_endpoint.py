@@ -61,8 +61,8 @@ def test_not_a_string() -> None:
 
 def test_redact() -> None:
     text = "GET /_download/4?auth_token=abc.DEF-123&x=1 and api_key=1-xyz password=p#frag"
-    assert redact(text) == ("GET /_download/4?auth_token=REDACTED&x=1 and api_key=REDACTED "
-                            "password=REDACTED#frag")
+    assert redact(text) == ("GET /_download/4?auth_token=<redacted>&x=1 and "
+                            "api_key=<redacted> password=<redacted>#frag")
 
 
 @pytest.mark.parametrize(("host", "loop"), [
