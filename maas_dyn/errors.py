@@ -138,22 +138,6 @@ class TransportError(MaasDynError):
         self.method = method
         self.url = url
 
-    def retold(self, message: str, *, method: str) -> TransportError:
-        """The same failure told from the caller's side.
-
-        Used when a step the caller did not ask for (a reconnect, a job poll) failed.
-
-        Args:
-            message: The new message (it should quote this error).
-            method: The caller's method.
-
-        Returns:
-            A new error of the nearest public class (``Timeout``, ``ConnectionClosed``,
-            ``ConnectionFailed``); raise it ``from`` this one to keep the detail.
-        """
-        kind = next(k for k in _RETOLD_AS if isinstance(self, k))
-        return kind(message, method=method, url=self.url)
-
 
 class ConnectionFailed(TransportError, ConnectionError):
     """No connection could be made (refused, DNS failure, TLS failure)."""
@@ -166,10 +150,6 @@ class ConnectionClosed(TransportError, ConnectionError):
 class Timeout(TransportError, TimeoutError):
     """No answer arrived within the timeout."""
 
-
-# The public classes a retold transport failure takes, most specific first.
-_RETOLD_AS: tuple[type[TransportError], ...] = (
-    Timeout, ConnectionClosed, ConnectionFailed, TransportError)
 
 
 # --- answers from the server -------------------------------------------------------------

@@ -15,6 +15,7 @@ like the sync :class:`~maas_dyn.truenas.Job`, and fails with the same typed erro
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Callable, Mapping
 from concurrent.futures import Future
@@ -114,6 +115,7 @@ class AsyncJob(JobRecord):
         loop = asyncio.get_running_loop()
         deadline = None if timeout is None else loop.time() + timeout
         self._client._watch(self)
+        self._lost_polls = 0
         try:
             evented = await self._client._follow_jobs()
             await self._poll()
@@ -144,7 +146,9 @@ class AsyncJob(JobRecord):
             self._client._unwatch(self)
         if self.state == "FAILED" and not self._record.get("exc_info"):
             # Seen failing before its error fields arrived; they decide the error's type.
-            await self._poll()
+            # If they cannot be read now, the failure is still reported, untyped.
+            with contextlib.suppress(TransportError):
+                await self.refresh()
         return job_outcome(self.id, self.method, self._record)
 
     async def abort(self) -> None:

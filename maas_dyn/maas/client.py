@@ -56,6 +56,7 @@ _COMPAT_KEYWORDS = ("params", "files")
 # After a failed refresh, wait 1, 2, 4... seconds (at most this many) before the next
 # try, so a region serving a broken description is not asked for it on every request.
 _REFRESH_BACKOFF_CAP = 60.0
+_REFRESH_MAX_DOUBLINGS = 6  # 2 ** 6 > the cap: the exponent never grows past this
 
 
 class UndocumentedParameterWarning(UserWarning):
@@ -156,6 +157,7 @@ class Client:
         self._local = threading.local()
         self._refresh_failures = 0
         self._refresh_not_before = 0.0
+        self._refresh_lock = threading.Lock()
         self._handler_names: tuple[str, ...] = ()
         self._sleep = time.sleep
         if description is not None:
@@ -227,9 +229,14 @@ class Client:
             DescriptionError: The description is malformed.
             TransportError: The server cannot be reached.
         """
+        description = self._refresh(self.retry)
+        self._refresh_failures, self._refresh_not_before = 0, 0.0
+        return description
+
+    def _refresh(self, retry: RetryPolicy) -> Description:
         request = PreparedRequest("GET", self._describe_url, unsigned=True)
         try:
-            response = self._send(request, internal=True)
+            response = self._send(request, internal=True, retry=retry)
         except NotFoundError as exc:
             raise NotAServerError(
                 f"{self.url} serves no MAAS API description at {self._describe_url} "
@@ -411,9 +418,10 @@ class Client:
         return self._send(request, handler.cli_name)
 
     def _send(self, request: PreparedRequest, handler: str = "", *,
-              internal: bool = False) -> Response:
+              internal: bool = False, retry: RetryPolicy | None = None) -> Response:
         # ``internal`` marks the client's own describe fetch: no stale-hash check (it
         # is the refresh), and not kept as ``last_response`` (it would pin ~1 MB).
+        policy = self.retry if retry is None else retry
         started = time.monotonic()
         attempts = 0
         while True:
@@ -427,7 +435,7 @@ class Client:
             try:
                 raw = self._transport.send(request, authorization, self.timeout)
             except TransportError as exc:
-                wait = self.retry.delay(attempts, request.method, error=exc,
+                wait = policy.delay(attempts, request.method, error=exc,
                                         elapsed=time.monotonic() - started)
                 if wait is None:
                     raise
@@ -444,7 +452,7 @@ class Client:
             )
             wait = None
             if raw.status >= 400:
-                wait = self.retry.delay(
+                wait = policy.delay(
                     attempts, request.method, status=raw.status,
                     retry_after=raw.headers.get("Retry-After"),
                     elapsed=time.monotonic() - started,
@@ -475,29 +483,47 @@ class Client:
         known = self.description.hash
         if not served or not known or served == known:
             return
-        with self._lock:
-            if self.description.hash != known or time.monotonic() < self._refresh_not_before:
-                return  # another thread refreshed already, or a failed try is too recent
+        # The answer that carried the new hash is the caller's and stands whatever
+        # happens here: no waiting on another thread's refresh, no error from this one.
+        if time.monotonic() < self._refresh_not_before:
+            return  # a recent try failed; the old handlers serve until the back-off ends
+        if not self._refresh_lock.acquire(blocking=False):
+            return  # another thread is refreshing
+        try:
+            if self.description.hash != known:
+                return  # refreshed meanwhile
             _log.warning("MAAS at %s changed its API description (%s -> %s); refreshing",
                          self.url, known[:12], served[:12])
             try:
-                self.refresh()
+                # One attempt: the back-off below is the retry, and no call waits on it.
+                self._refresh(RetryPolicy.never())
             except MaasDynError as exc:
                 # The request itself succeeded and the region may have acted on it: an
                 # error here would be taken for the request's own and invite a resend.
-                # The old handlers stay; a later answer with the new hash tries again.
-                self._refresh_failures += 1
-                delay = min(2.0 ** (self._refresh_failures - 1), _REFRESH_BACKOFF_CAP)
-                self._refresh_not_before = time.monotonic() + delay
-                _log.warning("could not fetch the new description of %s (%s); keeping the "
-                             "old one, trying again in %.0f s", self.url, exc, delay)
+                self._refresh_failed(str(exc))
+                return
+            if self.description.hash != served:
+                # Two regions behind one address mid-upgrade, or a proxy: fetching again
+                # at once would bring the same document.
+                self._refresh_failed(f"it has hash {self.description.hash[:12]}, not the "
+                                     f"{served[:12]} the region announced")
                 return
             self._refresh_failures = 0
+        finally:
+            self._refresh_lock.release()
         warn_user(
             f"MAAS at {self.url} now serves a different API description (hash "
             f"{known[:12]} -> {served[:12]}, e.g. after an upgrade); handlers were refreshed",
             DescriptionChangedWarning,
         )
+
+    def _refresh_failed(self, reason: str) -> None:
+        self._refresh_failures += 1
+        doublings = min(self._refresh_failures - 1, _REFRESH_MAX_DOUBLINGS)
+        delay = min(2.0 ** doublings, _REFRESH_BACKOFF_CAP)
+        self._refresh_not_before = time.monotonic() + delay
+        _log.warning("could not use the new description of %s (%s); keeping the handlers "
+                     "as they are, trying again in %.0f s", self.url, reason, delay)
 
 
 def _loads(raw: str | bytes) -> Any:

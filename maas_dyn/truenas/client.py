@@ -111,11 +111,12 @@ class Client:
         ping_interval: Seconds of silence before a keep-alive ping (0 disables).
         limits: Client-side limits of calls in flight on the connection.
         job_poll_interval: Seconds between safety-net polls of a job being waited for.
-        retry: When opening a connection fails before anything was sent (refused, a
-            503 to the WebSocket upgrade), how often and how long to try again, for any
-            call; default :class:`~maas_dyn.retry.RetryPolicy` (3 retries, at most
-            3.5 s). A call already sent is never re-sent. ``RetryPolicy.never()`` fails
-            at once.
+        retry: When opening a connection fails before anything was sent (refused, or
+            a status of its ``retry_statuses`` such as 503 to the WebSocket upgrade),
+            how often and how long to try again, for any call; default
+            :class:`~maas_dyn.retry.RetryPolicy` (3 retries with 3.5 s of waits between
+            them, each attempt bounded by ``connect_timeout``). A call already sent is
+            never re-sent. ``RetryPolicy.never()`` fails at once.
         opener: Opens the WebSocket (a seam for tests); ``opener(url, verify, timeout)``.
         http: The ``requests`` session for file transfers.
 
@@ -179,10 +180,11 @@ class Client:
         self._cache = DescriptionCache("truenas") if cache is True else (cache or None)
         self._conn: Connection | None = None
         self._connect_lock = threading.RLock()
-        self._sleep = time.sleep
+        # Set by close() before it takes the connect lock: cuts a retry wait short.
+        self._closing = threading.Event()
         # When the last round of connect attempts gave up, and why: callers that waited
         # for that round fail with it instead of starting rounds of their own.
-        self._connect_failed: tuple[float, ConnectionFailed] | None = None
+        self._connect_failed: tuple[float, str] | None = None
         self._jobs_lock = threading.Lock()
         self._jobs_subscription: Subscription | None = None
         self._closed = False
@@ -293,8 +295,9 @@ class Client:
                 raise ConnectionClosed(f"the client for {self.endpoint.url} was closed",
                                        url=self.endpoint.url)
             failed = self._connect_failed
-            if failed is not None and failed[0] >= asked:
-                raise failed[1].retold(str(failed[1]), method=failed[1].method) from failed[1]
+            if failed is not None and failed[0] > asked:
+                # This caller waited for a round of attempts that failed: say so, at once.
+                raise ConnectionFailed(failed[1], url=self.endpoint.url)
             again = self._conn is not None
             connection = self._open_retrying()
             self._conn = connection
@@ -307,9 +310,17 @@ class Client:
         try:
             return self._connection()
         except TransportError as exc:
-            # A failed (re)connect step (open, login, version check) would otherwise name
-            # its own method; the caller needs to know which of *its* calls was not sent.
-            raise exc.retold(f"{method} was not sent: {exc}", method=method) from exc
+            if self._closing.is_set():
+                raise
+            # A failed (re)connect step (open, login, version check) names its own method,
+            # and may be a drop or a timeout; what matters to the caller is that *its*
+            # call was certainly not sent, so it may be sent again.
+            message = f"{method} was not sent: {exc}"
+            if isinstance(exc, HandshakeRejected):
+                rejected = HandshakeRejected(message, status=exc.status, url=exc.url)
+                rejected.method = method
+                raise rejected from exc
+            raise ConnectionFailed(message, method=method, url=exc.url) from exc
 
     def _open_retrying(self) -> Connection:
         # The WebSocket upgrade is an HTTP GET: when it fails, nothing of any call was
@@ -325,11 +336,14 @@ class Client:
                                         error=None if rejected else exc,
                                         elapsed=time.monotonic() - started)
                 if wait is None:
-                    self._connect_failed = (time.monotonic(), exc)
+                    # Only the text is kept: the error itself would pin its traceback.
+                    self._connect_failed = (time.monotonic(), str(exc))
                     raise
                 _log.info("could not connect to %s (%s); retry %d in %.1f s",
                           self.endpoint.url, exc, attempts, wait)
-                self._sleep(wait)
+                if self._closing.wait(wait):
+                    raise ConnectionClosed(f"the client for {self.endpoint.url} was closed",
+                                           url=self.endpoint.url) from exc
                 continue
             self._connect_failed = None
             return connection
@@ -714,6 +728,7 @@ class Client:
 
     def close(self) -> None:
         """Close the connection, stop event delivery and join every thread."""
+        self._closing.set()  # first: a connect round waiting to retry gives up now
         with self._connect_lock:
             self._closed = True
             connection, self._conn = self._conn, None

@@ -19,6 +19,7 @@ from typing import Any, Protocol
 
 from maas_dyn.errors import (
     CallError,
+    ConnectionClosed,
     JobFailed,
     JobValidationFailed,
     Timeout,
@@ -60,6 +61,8 @@ _PRIVATE_FIELDS = ("arguments", "credentials")
 # Polls in a row that may fail to reach the server (a restart, a dropped connection)
 # before waiting for a job gives up; the job itself keeps running on the server.
 MAX_LOST_POLLS = 5
+# A poll made at the very end of a wait still gets this long to be answered.
+_MIN_POLL_TIMEOUT = 0.05
 
 ProgressCallback = Callable[[Mapping[str, Any]], None]
 
@@ -69,6 +72,11 @@ class JobHost(Protocol):
 
     jobs: JobTracker
     job_poll_interval: float
+    call_timeout: float | None
+
+    @property
+    def connected(self) -> bool:
+        """Whether a connection is open now."""
 
     def call(self, method: str, *params: Any, job: bool = False,
              timeout: float | None = None) -> Any:
@@ -248,20 +256,33 @@ class JobRecord:
     def _polled(self, error: TransportError | None) -> None:
         """Note whether a poll reached the server; give up after too many that did not.
 
+        Args:
+            error: Why the poll failed, or ``None`` when it reached the server.
+
         Raises:
-            TransportError: :data:`MAX_LOST_POLLS` polls in a row failed; the error
-                names the job and its method, not the internal ``core.get_jobs``.
+            ConnectionClosed: :data:`MAX_LOST_POLLS` polls in a row failed. It names the
+                job and its method (not the internal ``core.get_jobs``), and is not a
+                ``ConnectionFailed``: the job was started, so starting it again is no
+                safe retry.
         """
         if error is None:
             self._lost_polls = 0
             return
         self._lost_polls += 1
         if self._lost_polls >= MAX_LOST_POLLS:
-            raise error.retold(
+            raise ConnectionClosed(
                 f"lost contact with the server while waiting for job {self.id} "
                 f"({self.method}), {self._lost_polls} polls in a row: {error}; the job may "
-                "still be running there", method=self.method) from error
+                "still be running there", method=self.method, url=error.url) from error
         _log.info("could not poll job %s (%s); polling again", self.id, error)
+
+    @staticmethod
+    def _poll_timeout(call_timeout: float | None, deadline: float | None) -> float | None:
+        """How long one poll may wait for its answer: no longer than the wait has left."""
+        if deadline is None:
+            return call_timeout
+        remaining = max(deadline - time.monotonic(), _MIN_POLL_TIMEOUT)
+        return remaining if call_timeout is None else min(call_timeout, remaining)
 
     def _merge(self, record: Mapping[str, Any]) -> bool:
         """Fold a record or event into what is known; False if it was ignored."""
@@ -286,8 +307,11 @@ class Job(JobRecord):
         super().__init__(job_id, method)
         self._host = host
 
-    def refresh(self) -> dict[str, Any]:
+    def refresh(self, timeout: float | None = None) -> dict[str, Any]:
         """Ask the server for the job's record now.
+
+        Args:
+            timeout: Seconds to wait for the answer; default: the client's call timeout.
 
         Returns:
             The record (without arguments and credentials).
@@ -295,7 +319,8 @@ class Job(JobRecord):
         Raises:
             CallError: The server knows no job with this id.
         """
-        found = self._host.call(JOBS_COLLECTION, [["id", "=", self.id]])
+        found = self._host.call(JOBS_COLLECTION, [["id", "=", self.id]],
+                                timeout=self._host.call_timeout if timeout is None else timeout)
         if not isinstance(found, list) or not found or not isinstance(found[0], Mapping):
             raise CallError(f"the server has no job {self.id} ({self.method or 'unknown method'})",
                             errname="ENOENT", status=CALL_ERROR, method=JOBS_COLLECTION)
@@ -334,8 +359,9 @@ class Job(JobRecord):
 
     def _follow(self, tracker: JobTracker, deadline: float | None,
                 on_progress: ProgressCallback | None) -> None:
-        evented = self._subscribe()
-        self._poll()
+        self._lost_polls = 0
+        evented = self._host.connected and self._subscribe()
+        self._poll(deadline)
         version, shown = -1, None
         # Ends when the job does, or at the deadline; each turn waits for an event or
         # polls, so it never spins.
@@ -357,8 +383,10 @@ class Job(JobRecord):
             interval = self._host.job_poll_interval * (1 if evented else 0.2)
             wait = interval if remaining is None else min(interval, remaining)
             if not tracker.wait_change(self.id, version, wait):
-                evented = self._subscribe()
-                self._poll()
+                # Subscribing while disconnected would be a second reconnect per turn;
+                # the poll reconnects, and the next turn subscribes again.
+                evented = self._host.connected and self._subscribe()
+                self._poll(deadline)
 
     def _subscribe(self) -> bool:
         try:
@@ -366,9 +394,9 @@ class Job(JobRecord):
         except TransportError:
             return False  # the poll that follows tells whether the server is reachable
 
-    def _poll(self) -> None:
+    def _poll(self, deadline: float | None = None) -> None:
         try:
-            record = self.refresh()
+            record = self.refresh(self._poll_timeout(self._host.call_timeout, deadline))
         except TransportError as exc:
             self._polled(exc)
             return

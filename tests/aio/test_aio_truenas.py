@@ -190,7 +190,7 @@ async def test_waiting_gives_up_naming_the_job_when_the_server_stays_away(
         restarting = threading.Thread(target=sim.restart, kwargs={"downtime": 3.0})
         restarting.start()
         try:
-            with pytest.raises(errors.ConnectionFailed) as caught:
+            with pytest.raises(errors.ConnectionClosed) as caught:
                 await job.wait(timeout=30)
         finally:
             await asyncio.get_running_loop().run_in_executor(None, restarting.join, 10)

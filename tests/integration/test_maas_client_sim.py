@@ -7,6 +7,8 @@ import gc
 import logging
 import os
 import socket
+import threading
+import time
 import traceback
 import warnings
 from collections.abc import Iterator
@@ -198,6 +200,24 @@ def test_kept_errors_keep_no_socket_open() -> None:
         assert _client_sockets(sim.port) == 0
 
 
+class _CallersOwnError(Exception):
+    response = None  # the attribute name the transport clears on requests' errors
+
+
+def test_releasing_references_leaves_the_callers_own_exception_alone(
+        client: Client, sim: MAASSimulator) -> None:
+    # Found in review: requests' errors chain to the exception being handled, and the
+    # release walked into it, wiping the caller's traceback and attributes.
+    try:
+        raise _CallersOwnError("keep me")
+    except _CallersOwnError as outer:
+        outer.response = "the caller's"
+        sim.faults.drop(times=1, method="POST")
+        with pytest.raises(errors.ConnectionClosed):
+            client.machine.deploy(_ready(client))
+        assert outer.__traceback__ is not None and outer.response == "the caller's"
+
+
 FILE_KEY = "FILEKEY-SECRET-123456"
 
 
@@ -243,6 +263,28 @@ def test_server_upgrade_swaps_the_description(client: Client, sim: MAASSimulator
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         client.users.whoami()
+
+
+@pytest.mark.filterwarnings("ignore::maas_dyn.maas.DescriptionChangedWarning")
+def test_calls_do_not_wait_for_another_threads_refresh(client: Client,
+                                                        sim: MAASSimulator) -> None:
+    # Found in review: the refresh ran under the client's lock with retries, so every
+    # thread whose (already successful) answer carried the new hash waited behind it.
+    describe = ("GET", "describe", "describe")
+    fetched = sim.request_counts[describe]
+    sim.faults.slow(2.0, times=1, op="describe")
+    sim.swap_description("3.6")
+    refreshing = threading.Thread(target=client.users.whoami)
+    refreshing.start()
+    try:
+        deadline = time.monotonic() + 5
+        while sim.request_counts[describe] == fetched and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert sim.request_counts[describe] == fetched + 1  # the refresh is under way
+        assert client.users.whoami()["username"] == "admin"  # answered meanwhile
+        assert refreshing.is_alive()
+    finally:
+        refreshing.join(10)
 
 
 def test_unmodelled_action_answers_501(client: Client) -> None:

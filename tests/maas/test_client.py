@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import re
+import time
 import warnings
 from collections.abc import Iterator
 from pathlib import Path
@@ -433,7 +434,7 @@ def test_stale_hash_refreshes_and_warns(tmp_path: Path, mocked: responses.Reques
 def test_failed_refresh_keeps_the_answer_of_a_call_that_succeeded(
         client: Client, mocked: responses.RequestsMock, doc_bytes: bytes,
         caplog: pytest.LogCaptureFixture) -> None:
-    # Found by the chaos run: a deploy the region acted on raised the refresh's 503,
+    # Found by the chaos run: a deploy the region had acted on raised the refresh's 503,
     # and bulk runs retry 503s, so the machine was deployed twice.
     new_hash = "f" * 40
     mocked.post(API + "machines/abc/", json={"status_name": "Deploying"},
@@ -442,18 +443,44 @@ def test_failed_refresh_keeps_the_answer_of_a_call_that_succeeded(
     old_hash = client.description.hash
     assert client.machine.deploy(system_id="abc") == {"status_name": "Deploying"}
     assert client.description.hash == old_hash  # the old handlers stay usable
-    assert "could not fetch the new description" in caplog.text
-    fetches = sum(1 for call in mocked.calls if call.request.url.endswith("describe/"))
+    assert "could not use the new description" in caplog.text
+    assert _describe_fetches(mocked) == 2  # connect, then one try: the back-off retries
     client.machine.deploy(system_id="abc")
-    assert sum(1 for call in mocked.calls
-               if call.request.url.endswith("describe/")) == fetches  # backing off
+    assert _describe_fetches(mocked) == 2  # backing off
     described = json.loads(doc_bytes)
     described["hash"] = new_hash
     mocked.replace(responses.GET, API + "describe/", json=described)
     client._refresh_not_before = 0.0  # the back-off is over
     with pytest.warns(DescriptionChangedWarning):
         client.machine.deploy(system_id="abc")
-    assert client.description.hash == new_hash
+    assert client.description.hash == new_hash and client._refresh_failures == 0
+
+
+def test_refresh_back_off_doubles_up_to_a_minute(client: Client) -> None:
+    delays = []
+    for _ in range(1200):  # far past where 2.0 ** n would overflow without its cap
+        before = time.monotonic()
+        client._refresh_failed("test")
+        delays.append(round(client._refresh_not_before - before))
+    assert delays[:7] == [1, 2, 4, 8, 16, 32, 60] and set(delays[7:]) == {60}
+    client._refresh_not_before = 0.0
+    client.refresh()  # a refresh that works starts the back-off over
+    assert client._refresh_failures == 0
+
+
+def test_a_refresh_that_brings_another_hash_backs_off(
+        client: Client, mocked: responses.RequestsMock) -> None:
+    # Two regions behind one address mid-upgrade: the answer names a hash the describe
+    # endpoint does not serve; without a back-off every call would fetch 500 KiB.
+    mocked.get(API + "users/", json={"username": "admin"},
+               headers={"X-MAAS-API-Hash": "e" * 40})
+    for _ in range(5):
+        client.users.whoami()
+    assert _describe_fetches(mocked) == 2  # connect, then one refresh
+
+
+def _describe_fetches(mocked: responses.RequestsMock) -> int:
+    return sum(1 for call in mocked.calls if call.request.url.endswith("describe/"))
 
 
 def test_refresh_forces_a_fetch(client: Client, mocked: responses.RequestsMock) -> None:

@@ -127,7 +127,10 @@ def test_mixed_calls_under_faults(capsys: pytest.CaptureFixture[str]) -> None:
     assert len(run.outcomes) == CALLS
     assert not [o for _, o in run.outcomes if o.startswith("unnamed")], figures
     assert resent == {}, resent  # the server never received the same create twice
-    assert counts.get("user.create", 0) <= planned["user.create"]
+    # No call of any planned method reached the server more often than it was made (the
+    # disk.wipe calls all carry the same parameters, so only their count can tell).
+    extra = Counter({"system.info": 1})  # the check after the run
+    assert all(counts.get(m, 0) <= planned[m] + extra[m] for m in planned), (counts, planned)
     assert fired.get("job-failure", 0) > 0 and fired.get("drop-after", 0) > 0, figures
     assert len(run.restarts) == len(RESTARTS) and figures["reconnected_after_each"], figures
     assert figures["leaked_threads"] <= 0, figures

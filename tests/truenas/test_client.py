@@ -279,14 +279,55 @@ def test_opening_is_retried_when_nothing_was_sent(server: FakeServer,
     assert len(server.open_failures) == 1
 
 
-def test_callers_that_waited_for_a_failed_round_fail_with_it(
-        server: FakeServer, make_client: Callable[..., Client]) -> None:
-    client = make_client(retry=RetryPolicy(total=2, backoff_factor=0.1))
-    server.open_failures = [errors.ConnectionFailed("refused")] * 10
+def _dropped(server: FakeServer, client: Client) -> None:
     server.links[-1].drop()
     deadline = time.monotonic() + 5
     while client.connected and time.monotonic() < deadline:
         time.sleep(0.005)
+    assert not client.connected
+
+
+def test_close_cuts_a_connect_round_short(server: FakeServer,
+                                          make_client: Callable[..., Client]) -> None:
+    # Found in review: close() waited for a whole round of retries to end.
+    client = make_client(retry=RetryPolicy(total=3, backoff_factor=5))
+    server.open_failures = [errors.ConnectionFailed("refused")] * 10
+    _dropped(server, client)
+    failures: list[BaseException] = []
+
+    def call() -> None:
+        try:
+            client.core.ping()
+        except errors.MaasDynError as exc:
+            failures.append(exc)
+
+    caller = threading.Thread(target=call)
+    caller.start()
+    deadline = time.monotonic() + 5
+    while len(server.open_failures) == 10 and time.monotonic() < deadline:
+        time.sleep(0.005)  # the first attempt failed: the caller now waits 5 s to retry
+    client.close()
+    caller.join(3)
+    assert not caller.is_alive()
+    assert len(failures) == 1 and isinstance(failures[0], errors.ConnectionClosed)
+
+
+def test_a_refused_upgrade_on_reconnect_keeps_its_status(
+        server: FakeServer, make_client: Callable[..., Client]) -> None:
+    client = make_client(retry=RetryPolicy.never())
+    server.open_failures = [HandshakeRejected("401 Unauthorized", status=401)]
+    _dropped(server, client)
+    with pytest.raises(HandshakeRejected) as caught:
+        client.core.ping()
+    assert caught.value.status == 401 and caught.value.method == "core.ping"
+    assert "core.ping was not sent" in str(caught.value)
+
+
+def test_callers_that_waited_for_a_failed_round_fail_with_it(
+        server: FakeServer, make_client: Callable[..., Client]) -> None:
+    client = make_client(retry=RetryPolicy(total=2, backoff_factor=0.1))
+    server.open_failures = [errors.ConnectionFailed("refused")] * 10
+    _dropped(server, client)
     failures: list[BaseException] = []
 
     def call() -> None:
