@@ -9,6 +9,7 @@ request may have reached the server (the retry policy depends on it).
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable, Mapping
 from types import MappingProxyType
 from typing import Any, NamedTuple, Protocol
@@ -99,13 +100,14 @@ class RequestsTransport:
         if authorization is not None:
             headers["Authorization"] = authorization
         where = {"method": request.method, "url": request.url}
+        handling = sys.exc_info()[1]  # the caller's own exception, if it calls from except:
         try:
             reply = self.session.request(
                 request.method, request.url, data=request.body, headers=headers,
                 timeout=timeout,
             )
         except requests.exceptions.RequestException as exc:
-            _release_references(exc)
+            _release_references(exc, stop=handling)
             error = _transport_error(exc, timeout, where)
             if error.url != request.url:
                 # The cause's text quotes the secret the URL carries; a traceback would
@@ -158,16 +160,17 @@ def _transport_error(exc: requests.exceptions.RequestException, timeout: Timeout
 _HEAVY_ATTRIBUTES = ("pool", "response")
 
 
-def _release_references(exc: BaseException) -> None:
+def _release_references(exc: BaseException, stop: BaseException | None) -> None:
     # The error is kept as the cause of ours, and callers keep errors (a bulk run keeps
     # one per failed machine). Its traceback frames and its pool/response attributes
     # keep the connection pool, and so its sockets, open for as long as that: drop them,
-    # keeping types and messages.
+    # keeping types and messages. ``stop`` is the exception the caller was handling
+    # (requests' errors chain to it as their context): it and what it holds are theirs.
     seen: set[int] = set()
     pending: list[object] = [exc]
     while pending:
         current = pending.pop()
-        if not isinstance(current, BaseException) or id(current) in seen:
+        if not isinstance(current, BaseException) or id(current) in seen or current is stop:
             continue
         seen.add(id(current))
         current.__traceback__ = None
