@@ -288,7 +288,7 @@ def read_cassette(path: str | os.PathLike[str]) -> tuple[list[Any], list[dict[st
     if not isinstance(data, dict) or not isinstance(data.get("interactions"), list):
         raise ValueError(f"cassette {source} is not a vcrpy cassette: it needs a list of "
                          f"'interactions', and holds {_show(data)}; record it again")
-    if data.get("metadata") and not isinstance(data["metadata"], dict):
+    if data.get("metadata") is not None and not isinstance(data["metadata"], dict):
         raise ValueError(f"cassette {source}: 'metadata' must be a mapping, not "
                          f"{_show(data['metadata'])}")
     requests, responses = [], []
