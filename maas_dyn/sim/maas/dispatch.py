@@ -69,8 +69,9 @@ class Dispatcher:
         self._verifier = verifier
         self._stopping = stopping
         self._lock = threading.Lock()
-        self.request_counts: Counter[CountKey] = Counter()
-        self.handled_writes: dict[CountKey, list[int]] = {}
+        # Written by the server's threads under _lock; read through the snapshots below.
+        self._request_counts: Counter[CountKey] = Counter()
+        self._handled_writes: dict[CountKey, list[int]] = {}
         self._description = description
         self._routes = RoutingTable.from_description(description)
 
@@ -79,6 +80,26 @@ class Dispatcher:
         """The description currently served."""
         with self._lock:
             return self._description
+
+    def request_counts(self) -> Counter[CountKey]:
+        """Take a snapshot of the requests received.
+
+        Returns:
+            Requests per (HTTP method, handler name, op or action name), copied under
+            the lock so that iterating it races no server thread.
+        """
+        with self._lock:
+            return Counter(self._request_counts)
+
+    def handled_writes(self) -> dict[CountKey, list[int]]:
+        """Take a snapshot of the statuses answered to non-idempotent requests.
+
+        Returns:
+            Statuses in order per (HTTP method, path, op or action name), the lists
+            copied too (a server thread appends to the originals).
+        """
+        with self._lock:
+            return {key: list(statuses) for key, statuses in self._handled_writes.items()}
 
     def use(self, description: Description) -> None:
         """Serve another description from the next request on.
@@ -124,8 +145,8 @@ class Dispatcher:
 
     def _log_write(self, key: CountKey, status: int) -> None:
         with self._lock:
-            if key in self.handled_writes or len(self.handled_writes) < MAX_COUNT_KEYS:
-                self.handled_writes.setdefault(key, []).append(status)
+            if key in self._handled_writes or len(self._handled_writes) < MAX_COUNT_KEYS:
+                self._handled_writes.setdefault(key, []).append(status)
 
     def _count(self, counter: Counter[CountKey], key: CountKey) -> None:
         with self._lock:
@@ -133,7 +154,7 @@ class Dispatcher:
                 counter[key] += 1
 
     def _faulted(self, method: str, handler: str, label: str) -> Response | _Drop | None:
-        self._count(self.request_counts, (method, handler, label))
+        self._count(self._request_counts, (method, handler, label))
         for rule in self._faults.fire(method, handler, label):
             if rule.kind == "delay":
                 if self._stopping.wait(rule.delay):

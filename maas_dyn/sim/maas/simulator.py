@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import threading
-import time
 from collections import Counter
+from collections.abc import Callable
 from types import TracebackType
 
 from maas_dyn.sim.maas.clock import SimClock
@@ -85,7 +85,11 @@ class MAASSimulator:
         self._server: SimHTTPServer | None = None
         self._thread: threading.Thread | None = None
         # start/stop/restart from several threads (a chaos run) happen one after another.
+        # Reentrant so that a restart's ``on_down`` callback may call stop().
         self._lifecycle = threading.RLock()
+        # Set by stop() before it waits for the lock, which a restart holds through its
+        # downtime: the restart then ends at once and does not serve again.
+        self._closing = threading.Event()
 
     # -- lifecycle of the server ---------------------------------------------------------
 
@@ -101,12 +105,14 @@ class MAASSimulator:
         with self._lifecycle:
             if self._server is not None:
                 raise RuntimeError("the MAAS simulator is already running")
+            self._closing.clear()
             self._bind(self._requested_port)
         return self
 
     def _bind(self, port: int) -> None:
-        self._stopping.clear()
+        # The server first: if the port cannot be bound, nothing changed (still stopped).
         server = SimHTTPServer(port, self._dispatcher.handle, self._api_hash, self.clock.epoch)
+        self._stopping.clear()
         self._server = server
         self._thread = threading.Thread(
             target=server.serve_forever,
@@ -117,30 +123,47 @@ class MAASSimulator:
         self._thread.start()
 
     def stop(self) -> None:
-        """Stop serving, close every connection and join every thread. Idempotent."""
-        with self._lifecycle:
-            server, thread = self._server, self._thread
-            if server is None or thread is None:
-                return
-            self._stopping.set()
-            server.shutdown()
-            server.close_all(_JOIN_TIMEOUT)
-            server.server_close()
-            thread.join(_JOIN_TIMEOUT)
-            self._server = self._thread = None
+        """Stop serving, close every connection and join every thread. Idempotent.
 
-    def restart(self, downtime: float = 0.0) -> None:
+        A :meth:`restart` waiting out its downtime in another thread ends at once and
+        does not serve again.
+        """
+        self._closing.set()
+        with self._lifecycle:
+            self._stop_locked()
+
+    def _stop_locked(self) -> None:
+        # The caller holds _lifecycle. Leaves _closing alone: a restart stops this way.
+        server, thread = self._server, self._thread
+        if server is None or thread is None:
+            return
+        self._stopping.set()
+        server.shutdown()
+        server.close_all(_JOIN_TIMEOUT)
+        server.server_close()
+        thread.join(_JOIN_TIMEOUT)
+        self._server = self._thread = None
+
+    def restart(self, downtime: float = 0.0,
+                on_down: Callable[[], None] | None = None) -> None:
         """Restart the region, as an upgrade or a crash would.
 
         Every connection closes, the port refuses connections for ``downtime`` seconds,
         then it serves again on the same port. The region's state and the description
-        are kept.
+        are kept. A :meth:`stop` from another thread during the downtime cuts it short,
+        and the simulator then stays stopped.
 
         Args:
             downtime: Real seconds between going down and coming back; must not be negative.
+            on_down: Called once the port is closed (a downtime of 0 included), before
+                the downtime is waited out: for tests and chaos runs, e.g. to check the
+                port refuses. It may call :meth:`stop`. If it raises, the exception
+                propagates and the simulator stays stopped.
 
         Raises:
-            RuntimeError: The simulator is not running.
+            RuntimeError: The simulator is not running, or the port could not be bound
+                again after the downtime (another process took it); the simulator then
+                stays stopped.
             ValueError: ``downtime`` is negative.
         """
         if downtime < 0:
@@ -149,9 +172,16 @@ class MAASSimulator:
             if self._server is None:
                 raise RuntimeError("the MAAS simulator is not running; call start() first")
             port = self._server.port
-            self.stop()
-            time.sleep(downtime)
-            self._bind(port)
+            self._stop_locked()
+            if on_down is not None:
+                on_down()
+            if self._closing.wait(downtime):
+                return
+            try:
+                self._bind(port)
+            except OSError as exc:
+                raise RuntimeError(
+                    f"cannot bind port {port} again after the restart: {exc}") from exc
 
     def __enter__(self) -> MAASSimulator:
         return self.start()
@@ -199,18 +229,23 @@ class MAASSimulator:
 
         The handler name is the resource's authenticated handler (its anonymous one when
         it has none); the describe document counts as ``("GET", "describe", "describe")``.
+        A snapshot taken now: safe to iterate while the server keeps counting; read the
+        property again to see later requests.
         """
-        return self._dispatcher.request_counts
+        return self._dispatcher.request_counts()
 
     @property
     def handled_writes(self) -> dict[CountKey, list[int]]:
         """What the region answered to each non-idempotent request past the faults.
 
         Keyed by (HTTP method, path, op or action name), statuses in order. A 2xx
-        means the region acted; anything arriving at the same key after that was sent
-        again after the region had acted on it.
+        means the region acted. The key holds no body, so only where each request
+        (path and op) is meant to be sent once does a request arriving at the same key
+        after a 2xx mean it was sent again after the region had acted on it.
+        A snapshot taken now: safe to iterate while the server keeps answering; read the
+        property again to see later requests.
         """
-        return self._dispatcher.handled_writes
+        return self._dispatcher.handled_writes()
 
     def add_user(self, username: str, admin: bool = False) -> str:
         """Create a user with an API key.

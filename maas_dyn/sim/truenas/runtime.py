@@ -26,29 +26,60 @@ MAX_PARAM_KEYS = 100_000
 class CallCounter(Counter[str]):
     """A ``Counter`` of calls received per method, safe to bump from many threads.
 
-    Attributes:
-        by_params: Calls received per ``(method, parameters as canonical JSON)``: a count
-            above 1 for a call made once means it was sent again. Holds at most
-            :data:`MAX_PARAM_KEYS` distinct calls.
+    The simulator bumps one live counter and hands out :meth:`snapshot` copies, so that
+    readers never iterate a dictionary a server thread is changing.
     """
 
     def __init__(self) -> None:
         super().__init__()
         self._lock = threading.Lock()
-        self.by_params: Counter[tuple[str, str]] = Counter()
+        self._by_params: Counter[tuple[str, str]] = Counter()
+
+    @property
+    def by_params(self) -> Counter[tuple[str, str]]:
+        """Calls received per ``(method, parameters as canonical JSON)``, as a copy.
+
+        A count above 1 for a call made once means it was sent again. Holds at most
+        :data:`MAX_PARAM_KEYS` distinct calls. Parameters JSON cannot encode with sorted
+        keys (an object with both ``1`` and ``"1"`` as keys) are keyed by their
+        ``repr`` instead.
+        """
+        with self._lock:
+            return Counter(self._by_params)
 
     def bump(self, method: str, params: list[Any]) -> None:
-        """Count one call.
+        """Count one call; never fails, whatever the parameters.
 
         Args:
             method: The method called.
             params: Its parameters as received.
         """
-        key = (method, json.dumps(params, sort_keys=True, default=repr))
+        key = (method, _params_key(params))
         with self._lock:
             self[method] += 1
-            if key in self.by_params or len(self.by_params) < MAX_PARAM_KEYS:
-                self.by_params[key] += 1
+            if key in self._by_params or len(self._by_params) < MAX_PARAM_KEYS:
+                self._by_params[key] += 1
+
+    def snapshot(self) -> CallCounter:
+        """Copy the counts, the per-parameters ones included, as they are now.
+
+        Returns:
+            A new counter that later calls do not change.
+        """
+        copy = CallCounter()
+        with self._lock:
+            copy.update(self)
+            copy._by_params.update(self._by_params)
+        return copy
+
+
+def _params_key(params: list[Any]) -> str:
+    try:
+        return json.dumps(params, sort_keys=True, default=repr)
+    except (TypeError, ValueError):
+        # Counting runs before validation, so the parameters may be anything: keys json
+        # cannot sort (1 and "1" in one object) must still count, not fail the call.
+        return repr(params)
 
 
 @dataclass

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import random
 import threading
-import time
+from collections.abc import Callable
 from types import TracebackType
 from typing import Any
 
@@ -59,8 +59,9 @@ class TrueNASSimulator:
         self._conditions = Conditions(self._rt)
         self._requested_port = port
         self._server: Server | None = None
-        # Restarts from several threads (a chaos run) happen one after another.
-        self._lifecycle = threading.Lock()
+        # Start, stop and restarts from several threads (a chaos run) happen one after
+        # another. Reentrant so that a restart's ``on_down`` callback may call stop().
+        self._lifecycle = threading.RLock()
 
     # --- lifecycle -----------------------------------------------------------------
 
@@ -71,34 +72,55 @@ class TrueNASSimulator:
             The simulator.
 
         Raises:
-            RuntimeError: Already started.
+            RuntimeError: Already started, or stopped (its jobs engine is shut down:
+                make a new simulator).
         """
-        if self._server is not None:
-            raise RuntimeError("the simulator is already running")
-        self._server = Server(self._rt, self._dispatcher, self._requested_port, self._stopping)
-        self._server.start()
+        with self._lifecycle:
+            if self._server is not None:
+                raise RuntimeError("the simulator is already running")
+            if self._stopping.is_set():
+                raise RuntimeError("a stopped TrueNAS simulator cannot start again; "
+                                   "make a new one")
+            self._server = Server(self._rt, self._dispatcher, self._requested_port,
+                                  self._stopping)
+            self._server.start()
         return self
 
     def stop(self) -> None:
-        """Close every connection, abort running jobs and join every thread."""
+        """Close every connection, abort running jobs and join every thread.
+
+        A :meth:`restart` waiting out its downtime in another thread ends at once and
+        does not serve again.
+        """
+        # Set before taking the lock: a restart holds it for its whole downtime, and
+        # waits on this event so that it returns at once instead of serving again.
         self._stopping.set()
-        if self._server is not None:
-            self._server.stop()
-            self._server = None
+        with self._lifecycle:
+            if self._server is not None:
+                self._server.stop()
+                self._server = None
         self._rt.jobs.shutdown()
 
-    def restart(self, downtime: float = 0.0) -> None:
+    def restart(self, downtime: float = 0.0,
+                on_down: Callable[[], None] | None = None) -> None:
         """Restart the middleware.
 
         Every session drops without a close frame; with a ``downtime``, the port also
         refuses connections for that long before serving again. State, running jobs and
-        the port are kept.
+        the port are kept. A :meth:`stop` from another thread during the downtime cuts
+        it short, and the simulator then stays stopped.
 
         Args:
             downtime: Real seconds the port stays closed; 0 keeps it listening.
+            on_down: Called once the port is closed, before the downtime is waited out
+                (only when ``downtime`` is above 0): for tests and chaos runs, e.g. to
+                check the port refuses. It may call :meth:`stop`. If it raises, the
+                exception propagates and the simulator stays down until :meth:`start`.
 
         Raises:
-            RuntimeError: The simulator is not running.
+            RuntimeError: The simulator is not running, or the port could not be
+                listened on again after the downtime (another process took it); the
+                simulator then stays down until :meth:`start`.
             ValueError: ``downtime`` is negative.
         """
         if downtime < 0:
@@ -110,9 +132,20 @@ class TrueNASSimulator:
                 return
             port = server.port
             server.stop()
-            time.sleep(downtime)
-            self._server = Server(self._rt, self._dispatcher, port, self._stopping)
-            self._server.start()
+            # Not running from here on: if anything below fails or a stop() comes, the
+            # simulator is consistently stopped rather than pointing at a dead server.
+            self._server = None
+            if on_down is not None:
+                on_down()
+            if self._stopping.wait(downtime):
+                return
+            try:
+                replacement = Server(self._rt, self._dispatcher, port, self._stopping)
+            except OSError as exc:
+                raise RuntimeError(
+                    f"cannot listen on port {port} again after the restart: {exc}") from exc
+            self._server = replacement
+            replacement.start()
 
     def __enter__(self) -> TrueNASSimulator:
         return self.start()
@@ -227,8 +260,14 @@ class TrueNASSimulator:
 
     @property
     def call_counts(self) -> CallCounter:
-        """Calls received per method name."""
-        return self._rt.counts
+        """Calls received per method name, as a snapshot taken now.
+
+        Its ``by_params`` holds the calls per parameters (see
+        :class:`~maas_dyn.sim.truenas.runtime.CallCounter`). A snapshot, so iterating
+        it is safe while the server keeps counting; read the property again to see
+        later calls.
+        """
+        return self._rt.counts.snapshot()
 
     @property
     def modelled_methods(self) -> frozenset[str]:

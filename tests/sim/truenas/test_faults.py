@@ -122,32 +122,93 @@ def test_restart_needs_a_running_simulator() -> None:
         TrueNASSimulator().restart()
 
 
+def _refuses(port: int) -> bool:
+    try:
+        socket.create_connection(("127.0.0.1", port), timeout=1).close()
+    except ConnectionRefusedError:
+        return True
+    return False
+
+
 def test_restart_with_downtime_refuses_then_serves_the_same_port(
         sim: TrueNASSimulator, admin: RpcClient) -> None:
     port = sim.port
     admin.call("group.create", GROUP)
-    restarting = threading.Thread(target=sim.restart, kwargs={"downtime": 1.5})  # wide: a loaded machine may starve the probes
-    restarting.start()
-    try:
-        assert admin.closed.wait(TIMEOUT)
-        refused = None
-        for _ in range(100):  # until the port is down, at most ~5 s
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            except ConnectionRefusedError as exc:
-                refused = exc
-                break
-            time.sleep(0.05)
-        assert refused is not None
-    finally:
-        restarting.join(TIMEOUT)
+    probes: list[bool] = []
+    sim.restart(downtime=0.2, on_down=lambda: probes.append(_refuses(port)))
+    assert probes == [True]
+    assert admin.closed.wait(TIMEOUT)
     assert sim.port == port
     fresh = RpcClient(sim.url)
     fresh.login(sim)
     assert _groups(fresh) == ["faulty"]  # state kept across the restart
     fresh.close()
+    called: list[bool] = []
+    sim.restart(on_down=lambda: called.append(True))
+    assert called == []  # no downtime: the port never closed
     with pytest.raises(ValueError, match="downtime"):
         sim.restart(-0.1)
+
+
+def test_stop_during_a_restart_downtime_ends_it_without_serving_again() -> None:
+    others = set(threading.enumerate())
+    sim = TrueNASSimulator().start()
+    port = sim.port
+    down = threading.Event()
+    errors: list[BaseException] = []
+
+    def restart() -> None:
+        try:
+            sim.restart(downtime=30, on_down=down.set)
+        except BaseException as exc:
+            errors.append(exc)
+
+    restarting = threading.Thread(target=restart)
+    restarting.start()
+    try:
+        assert down.wait(TIMEOUT)
+        started = time.monotonic()
+        sim.stop()
+        assert time.monotonic() - started < 5  # not the 30 s downtime
+        restarting.join(5)
+        assert not restarting.is_alive()
+        assert errors == []
+        assert _refuses(port)
+        assert not [t for t in threading.enumerate()
+                    if t.name == "sim-truenas-server" and t not in others]
+        with pytest.raises(RuntimeError, match="not running"):
+            _ = sim.port
+    finally:
+        sim.stop()
+        restarting.join(35)
+
+
+def test_stop_from_on_down_does_not_deadlock() -> None:
+    sim = TrueNASSimulator().start()
+    port = sim.port
+    sim.restart(downtime=30, on_down=sim.stop)  # returns at once: the stop ended it
+    assert _refuses(port)
+    with pytest.raises(RuntimeError, match="not running"):
+        sim.restart()
+
+
+def test_restart_that_cannot_listen_again_names_the_port_and_stays_down() -> None:
+    with TrueNASSimulator() as sim:
+        port = sim.port
+        blocker = socket.socket()
+        blocker.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+
+        def occupy() -> None:  # another process takes the port while the server is down
+            blocker.bind(("127.0.0.1", port))
+            blocker.listen()
+
+        try:
+            with pytest.raises(RuntimeError, match=f"port {port}"):
+                sim.restart(downtime=0.2, on_down=occupy)
+            with pytest.raises(RuntimeError, match="not running"):
+                _ = sim.port
+        finally:
+            blocker.close()
 
 
 def test_fired_counts_each_kind_of_fault() -> None:
@@ -185,6 +246,7 @@ def test_restart_releases_callers_waiting_for_jobs() -> None:
         deadline = time.monotonic() + TIMEOUT
         while not slow.jobs.active("disk.wipe") and time.monotonic() < deadline:
             time.sleep(0.01)
+        assert slow.jobs.active("disk.wipe")
         started = time.monotonic()
         slow.restart()
         assert client.closed.wait(TIMEOUT)
@@ -201,3 +263,21 @@ def test_call_counts_by_parameters_show_a_call_sent_again(sim: TrueNASSimulator,
     assert counted[("group.query", '[[["name", "=", "a"]]]')] == 2
     assert counted[("group.query", '[[["name", "=", "b"]]]')] == 1
     assert sim.call_counts["group.query"] == 3
+
+
+def test_call_counts_are_snapshots(sim: TrueNASSimulator, admin: RpcClient) -> None:
+    admin.call("core.ping")
+    counts = sim.call_counts
+    by_params = counts.by_params
+    admin.call("core.ping")
+    assert counts["core.ping"] == 1 and by_params[("core.ping", "[]")] == 1
+    assert sim.call_counts["core.ping"] == 2
+    assert sim.call_counts.by_params[("core.ping", "[]")] == 2
+
+
+def test_a_stopped_simulator_does_not_start_again() -> None:
+    sim = TrueNASSimulator()
+    sim.start()
+    sim.stop()
+    with pytest.raises(RuntimeError, match="cannot start again"):
+        sim.start()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 import threading
 import time
 from pathlib import Path
@@ -18,6 +19,7 @@ from maas_dyn.sim.truenas.exceptions import CallError, ValidationErrors, errname
 from maas_dyn.sim.truenas.faults import Faults
 from maas_dyn.sim.truenas.jobs import JobManager
 from maas_dyn.sim.truenas.rpc import MessageTooBig, parse_message
+from maas_dyn.sim.truenas.runtime import CallCounter
 from maas_dyn.sim.truenas.samples import sample, sample_params
 from maas_dyn.sim.truenas.schema import validate
 from maas_dyn.sim.truenas.services import HANDLERS
@@ -147,3 +149,45 @@ def test_element_schemas() -> None:
     assert "exc_info" in catalog.element_schema("core.get_jobs")["properties"]
     assert Catalog("25.10").element_schema("alert.list")["title"] == "Alert"
     assert catalog.element_schema("core.ping") == {}
+
+
+def test_call_counter_counts_parameters_json_cannot_sort() -> None:
+    counter = CallCounter()
+    mixed = [{1: "a", "1": "b"}]  # sort_keys cannot order an int and a str key
+    counter.bump("x.y", mixed)
+    counter.bump("x.y", mixed)
+    counter.bump("x.y", [{"b": 1, "a": 2}])
+    assert counter["x.y"] == 3
+    assert counter.by_params == {("x.y", repr(mixed)): 2, ("x.y", '[{"a": 2, "b": 1}]'): 1}
+
+
+def test_call_counter_snapshots_can_be_iterated_while_counting() -> None:
+    counter = CallCounter()
+    done = threading.Event()
+
+    def count() -> None:  # what server threads do on each call, as fast as it goes
+        n = 0
+        while not done.is_set() and n < 50_000:
+            counter.bump(f"m{n}", [n])
+            n += 1
+
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-5)  # switch threads often, mid-iteration
+    writer = threading.Thread(target=count)
+    writer.start()
+    try:
+        deadline = time.monotonic() + 0.5
+        while time.monotonic() < deadline and writer.is_alive():
+            snapshot = counter.snapshot()
+            for _method in snapshot:
+                pass
+            for _key in counter.by_params:
+                pass
+    finally:
+        done.set()
+        writer.join(10)
+        sys.setswitchinterval(interval)
+    snapshot = counter.snapshot()
+    assert snapshot == counter and snapshot.by_params == counter.by_params
+    counter.bump("later", [])
+    assert "later" not in snapshot and ("later", "[]") not in snapshot.by_params
