@@ -287,6 +287,19 @@ def _dropped(server: FakeServer, client: Client) -> None:
     assert not client.connected
 
 
+def _pinging(client: Client, failures: list[BaseException], count: int) -> list[threading.Thread]:
+    def call() -> None:
+        try:
+            client.core.ping()
+        except errors.MaasDynError as exc:
+            failures.append(exc)
+
+    callers = [threading.Thread(target=call) for _ in range(count)]
+    for caller in callers:
+        caller.start()
+    return callers
+
+
 def test_close_cuts_a_connect_round_short(server: FakeServer,
                                           make_client: Callable[..., Client]) -> None:
     # Found in review: close() waited for a whole round of retries to end.
@@ -294,15 +307,7 @@ def test_close_cuts_a_connect_round_short(server: FakeServer,
     server.open_failures = [errors.ConnectionFailed("refused")] * 10
     _dropped(server, client)
     failures: list[BaseException] = []
-
-    def call() -> None:
-        try:
-            client.core.ping()
-        except errors.MaasDynError as exc:
-            failures.append(exc)
-
-    caller = threading.Thread(target=call)
-    caller.start()
+    (caller,) = _pinging(client, failures, 1)
     deadline = time.monotonic() + 5
     while len(server.open_failures) == 10 and time.monotonic() < deadline:
         time.sleep(0.005)  # the first attempt failed: the caller now waits 5 s to retry
@@ -329,19 +334,12 @@ def test_callers_that_waited_for_a_failed_round_fail_with_it(
     server.open_failures = [errors.ConnectionFailed("refused")] * 10
     _dropped(server, client)
     failures: list[BaseException] = []
-
-    def call() -> None:
-        try:
-            client.core.ping()
-        except errors.ConnectionFailed as exc:
-            failures.append(exc)
-
-    callers = [threading.Thread(target=call) for _ in range(4)]
-    for caller in callers:
-        caller.start()
+    callers = _pinging(client, failures, 4)
     for caller in callers:
         caller.join(10)
-    assert len(failures) == 4 and all("core.ping was not sent" in str(f) for f in failures)
+    assert len(failures) == 4
+    assert all(isinstance(f, errors.ConnectionFailed) and "core.ping was not sent" in str(f)
+               for f in failures)
     assert len(server.open_failures) == 7  # one round of 3 attempts, not one per caller
 
 
