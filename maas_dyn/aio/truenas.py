@@ -34,6 +34,7 @@ from maas_dyn.truenas.client import Client
 from maas_dyn.truenas.events import Subscription
 from maas_dyn.truenas.jobs import (
     JOBS_COLLECTION,
+    LOST_POLL_ERRORS,
     JobRecord,
     ProgressCallback,
     job_outcome,
@@ -88,7 +89,7 @@ class AsyncJob(JobRecord):
     async def _poll(self) -> None:
         try:
             await self.refresh()
-        except TransportError as exc:
+        except LOST_POLL_ERRORS as exc:
             # The next call reconnects (and job events are subscribed again).
             self._polled(exc)
             return

@@ -29,6 +29,7 @@ from maas_dyn.errors import (
     ConnectionClosed,
     ConnectionFailed,
     InvalidParametersError,
+    TooManyConcurrentCalls,
     TransportError,
     TrueNASAPIError,
     UnknownMethodError,
@@ -309,12 +310,12 @@ class Client:
     def _connection_for(self, method: str) -> Connection:
         try:
             return self._connection()
-        except TransportError as exc:
+        except (TransportError, TooManyConcurrentCalls) as exc:
             if self._closing.is_set():
                 raise
             # A failed (re)connect step (open, login, version check) names its own method,
-            # and may be a drop or a timeout; what matters to the caller is that *its*
-            # call was certainly not sent, so it may be sent again.
+            # and may be a drop, a timeout or a busy server; what matters to the caller is
+            # that *its* call was certainly not sent, so it may be sent again.
             message = f"{method} was not sent: {exc}"
             if isinstance(exc, HandshakeRejected):
                 rejected = HandshakeRejected(message, status=exc.status, url=exc.url)

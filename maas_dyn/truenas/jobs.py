@@ -23,6 +23,7 @@ from maas_dyn.errors import (
     JobFailed,
     JobValidationFailed,
     Timeout,
+    TooManyConcurrentCalls,
     TransportError,
 )
 from maas_dyn.truenas.jsonrpc import CALL_ERROR, INVALID_PARAMS, problems_of
@@ -31,6 +32,8 @@ from maas_dyn.truenas.messages import Event
 __all__ = [
     "FINISHED",
     "JOBS_COLLECTION",
+    "LOST_POLL_ERRORS",
+    "MAX_LOST_POLLS",
     "STATES",
     "Job",
     "JobHost",
@@ -61,6 +64,9 @@ _PRIVATE_FIELDS = ("arguments", "credentials")
 # Polls in a row that may fail to reach the server (a restart, a dropped connection)
 # before waiting for a job gives up; the job itself keeps running on the server.
 MAX_LOST_POLLS = 5
+# A poll that failed with one of these did not get through (the server did nothing):
+# it counts as lost, and the next turn polls again.
+LOST_POLL_ERRORS = (TransportError, TooManyConcurrentCalls)
 # A poll made at the very end of a wait still gets this long to be answered.
 _MIN_POLL_TIMEOUT = 0.05
 
@@ -253,11 +259,12 @@ class JobRecord:
         """Whether the job was last seen in a final state."""
         return self.state in FINISHED
 
-    def _polled(self, error: TransportError | None) -> None:
+    def _polled(self, error: TransportError | TooManyConcurrentCalls | None) -> None:
         """Note whether a poll reached the server; give up after too many that did not.
 
         Args:
-            error: Why the poll failed, or ``None`` when it reached the server.
+            error: Why the poll did not get through (a transport failure, or the
+                server's limit of calls in flight), or ``None`` when it did.
 
         Raises:
             ConnectionClosed: :data:`MAX_LOST_POLLS` polls in a row failed. It names the
@@ -397,7 +404,7 @@ class Job(JobRecord):
     def _poll(self, deadline: float | None = None) -> None:
         try:
             record = self.refresh(self._poll_timeout(self._host.call_timeout, deadline))
-        except TransportError as exc:
+        except LOST_POLL_ERRORS as exc:
             self._polled(exc)
             return
         self._polled(None)

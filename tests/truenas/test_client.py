@@ -19,7 +19,7 @@ from maas_dyn.retry import RetryPolicy
 from maas_dyn.truenas import Client, MethodsChangedWarning, connect
 from maas_dyn.truenas.transport import HandshakeRejected
 from tests.truenas.conftest import PASSWORD, URL
-from tests.truenas.fakes import DROP, NO_REPLY, FakeServer, call_error
+from tests.truenas.fakes import DROP, NO_REPLY, FakeError, FakeServer, call_error
 
 
 def methods_calls(server: FakeServer) -> list[list[Any]]:
@@ -326,6 +326,24 @@ def test_a_refused_upgrade_on_reconnect_keeps_its_status(
         client.core.ping()
     assert caught.value.status == 401 and caught.value.method == "core.ping"
     assert "core.ping was not sent" in str(caught.value)
+
+
+def test_a_reconnect_refused_as_busy_names_the_call_that_was_not_sent(
+        server: FakeServer, make_client: Callable[..., Client]) -> None:
+    client = make_client(retry=RetryPolicy.never())
+    login = server.handlers["auth.login_ex"]
+    busy = [FakeError(-32000, "Maximum number of concurrent calls (20) has exceeded")]
+
+    def login_once_busy(*args: Any) -> Any:
+        if busy:
+            raise busy.pop()
+        return login(*args)
+
+    server.handlers["auth.login_ex"] = login_once_busy
+    _dropped(server, client)
+    with pytest.raises(errors.ConnectionFailed, match="core.ping was not sent"):
+        client.core.ping()
+    assert client.core.ping() == "pong"
 
 
 def test_callers_that_waited_for_a_failed_round_fail_with_it(

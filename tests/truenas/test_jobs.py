@@ -14,7 +14,7 @@ from maas_dyn.retry import RetryPolicy
 from maas_dyn.truenas import Client, Job, JobValidationFailed
 from maas_dyn.truenas.jobs import FINISHED, MAX_LOST_POLLS, STATES, JobTracker
 from maas_dyn.truenas.messages import Event
-from tests.truenas.fakes import FakeServer, call_error
+from tests.truenas.fakes import FakeError, FakeServer, call_error
 
 
 @pytest.fixture
@@ -98,6 +98,31 @@ def test_polling_when_events_are_refused(jobs_server: FakeServer,
         job.id, emit=False, state="SUCCESS", result="polled")))
     assert job.wait(timeout=5) == "polled"
     assert sum(1 for m, _ in jobs_server.calls if m == "core.get_jobs") >= 2
+
+
+def test_a_poll_refused_as_too_many_calls_is_polled_again(
+        jobs_server: FakeServer, make_client: Callable[..., Client],
+        background: list[threading.Thread]) -> None:
+    # Found by the chaos run under load: the server's limit of calls in flight refused a
+    # poll, and job.wait() ended with an error about core.get_jobs, not the job.
+    get_jobs = jobs_server.handlers["core.get_jobs"]
+    refused: list[int] = []
+
+    def busy_once(*args: Any) -> Any:
+        if len(refused) < 2:
+            refused.append(1)
+            raise FakeError(-32000, "Maximum number of concurrent calls (20) has exceeded")
+        return get_jobs(*args)
+
+    jobs_server.handlers["core.get_jobs"] = busy_once
+    jobs_server.handlers["core.subscribe"] = lambda link, name: (_ for _ in ()).throw(
+        call_error("Not authorized", "EACCES", 13))  # no events: polls decide
+    client = make_client(job_poll_interval=0.05)
+    job = client.pool.create(POOL)
+    background.append(later(0.2, lambda: jobs_server.update_job(
+        job.id, emit=False, state="SUCCESS", result="after two refusals")))
+    assert job.wait(timeout=5) == "after two refusals"
+    assert len(refused) == 2
 
 
 def test_failed_job(jobs_server: FakeServer, make_client: Callable[..., Client]) -> None:
