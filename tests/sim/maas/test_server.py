@@ -3,10 +3,7 @@
 from __future__ import annotations
 
 import http.client
-import socket
-import sys
 import threading
-import time
 
 import pytest
 import requests
@@ -14,6 +11,12 @@ import requests
 from maas_dyn.sim.maas import MAASSimulator
 from maas_dyn.sim.maas.request import ApiRequest
 from maas_dyn.sim.maas.responses import Response
+from tests.sim.races import (
+    check_stop_ends_a_restart_downtime,
+    port_taker,
+    read_while_writing,
+    refuses,
+)
 
 from .conftest import Api, raw_request
 
@@ -119,63 +122,26 @@ def test_lazy_export_from_maas_dyn_sim() -> None:
     assert maas_dyn.sim.MAASSimulator is MAASSimulator
 
 
-def _refuses(port: int) -> bool:
-    try:
-        socket.create_connection(("127.0.0.1", port), timeout=1).close()
-    except ConnectionRefusedError:
-        return True
-    return False
-
-
 def test_restart_closes_connections_refuses_then_serves_the_same_port(sim: MAASSimulator,
                                                                       api: Api) -> None:
     port, machines = sim.port, len(sim.state.machines)
     assert api.get("version/").status_code == 200  # a keep-alive connection to break
     probes: list[bool] = []
-    sim.restart(downtime=0.2, on_down=lambda: probes.append(_refuses(port)))
+    sim.restart(downtime=0.2, on_down=lambda: probes.append(refuses(port)))
     assert probes == [True]
     assert sim.port == port and len(sim.state.machines) == machines
     assert api.get("version/").status_code == 200  # the pooled connection is replaced
 
 
 def test_stop_during_a_restart_downtime_ends_it_without_serving_again() -> None:
-    others = set(threading.enumerate())
-    sim = MAASSimulator(machines=0).start()
-    port = sim.port
-    down = threading.Event()
-    errors: list[BaseException] = []
-
-    def restart() -> None:
-        try:
-            sim.restart(downtime=30, on_down=down.set)
-        except BaseException as exc:
-            errors.append(exc)
-
-    restarting = threading.Thread(target=restart)
-    restarting.start()
-    try:
-        assert down.wait(10)
-        started = time.monotonic()
-        sim.stop()
-        assert time.monotonic() - started < 5  # not the 30 s downtime
-        restarting.join(5)
-        assert not restarting.is_alive()
-        assert errors == []
-        assert _refuses(port)
-        assert not [t for t in threading.enumerate()
-                    if t.name.startswith("maas-sim") and t not in others]
-        with pytest.raises(RuntimeError, match="not running"):
-            _ = sim.port
-    finally:
-        sim.stop()
-        restarting.join(35)
+    check_stop_ends_a_restart_downtime(MAASSimulator(machines=0).start(), "maas-sim")
 
 
 def test_stop_from_on_down_does_not_deadlock() -> None:
     sim = MAASSimulator(machines=0).start()
     port = sim.port
     sim.restart(downtime=30, on_down=sim.stop)  # returns at once: the stop ended it
-    assert _refuses(port)
+    assert refuses(port)
     with pytest.raises(RuntimeError, match="not running"):
         sim.restart()
 
@@ -183,20 +149,11 @@ def test_stop_from_on_down_does_not_deadlock() -> None:
 def test_restart_that_cannot_bind_again_names_the_port_and_stays_stopped() -> None:
     with MAASSimulator(machines=0) as sim:
         port = sim.port
-        blocker = socket.socket()
-        blocker.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-
-        def occupy() -> None:  # another process takes the port while the region is down
-            blocker.bind(("127.0.0.1", port))
-            blocker.listen()
-
-        try:
+        with port_taker(port) as occupy:  # another process takes it while the region is down
             with pytest.raises(RuntimeError, match=f"port {port}"):
                 sim.restart(downtime=0.2, on_down=occupy)
             with pytest.raises(RuntimeError, match="not running"):
                 _ = sim.port
-        finally:
-            blocker.close()
         sim.stop()  # still fine: stopped already
         sim.start()  # the requested port (0): a free one
         assert requests.get(sim.url + "api/2.0/version/", timeout=10).status_code == 200
@@ -214,30 +171,18 @@ def test_counters_are_snapshots(sim: MAASSimulator, api: Api) -> None:
 
 def test_counters_can_be_iterated_while_the_server_counts(sim: MAASSimulator) -> None:
     dispatcher = sim._dispatcher
-    done = threading.Event()
 
-    def count() -> None:  # what server threads do on each request, as fast as it goes
-        n = 0
-        while not done.is_set() and n < 50_000:
-            dispatcher._count(dispatcher._request_counts, ("GET", "H", f"op{n}"))
-            dispatcher._log_write(("POST", f"/p/{n}", "op"), 200)
-            n += 1
+    def count(n: int) -> None:  # what server threads do on each request
+        dispatcher._count(dispatcher._request_counts, ("GET", "H", f"op{n}"))
+        dispatcher._log_write(("POST", f"/p/{n}", "op"), 200)
 
-    interval = sys.getswitchinterval()
-    sys.setswitchinterval(1e-5)  # switch threads often, mid-iteration
-    writer = threading.Thread(target=count)
-    writer.start()
-    try:
-        deadline = time.monotonic() + 0.5
-        while time.monotonic() < deadline and writer.is_alive():
-            for _key in sim.request_counts:
-                pass
-            for _key, _statuses in sim.handled_writes.items():
-                pass
-    finally:
-        done.set()
-        writer.join(10)
-        sys.setswitchinterval(interval)
+    def read() -> None:
+        for _key in sim.request_counts:
+            pass
+        for _key, _statuses in sim.handled_writes.items():
+            pass
+
+    read_while_writing(count, read)
 
 
 def test_restart_needs_a_running_simulator_and_a_sane_downtime() -> None:

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import socket
-import threading
 import time
 
 import pytest
 
 from maas_dyn.sim.truenas import TrueNASSimulator
 from maas_dyn.sim.truenas.faults import Faults
+from tests.sim.races import check_stop_ends_a_restart_downtime, port_taker, refuses
 
 from .conftest import TIMEOUT, RpcClient
 
@@ -122,20 +121,12 @@ def test_restart_needs_a_running_simulator() -> None:
         TrueNASSimulator().restart()
 
 
-def _refuses(port: int) -> bool:
-    try:
-        socket.create_connection(("127.0.0.1", port), timeout=1).close()
-    except ConnectionRefusedError:
-        return True
-    return False
-
-
 def test_restart_with_downtime_refuses_then_serves_the_same_port(
         sim: TrueNASSimulator, admin: RpcClient) -> None:
     port = sim.port
     admin.call("group.create", GROUP)
     probes: list[bool] = []
-    sim.restart(downtime=0.2, on_down=lambda: probes.append(_refuses(port)))
+    sim.restart(downtime=0.2, on_down=lambda: probes.append(refuses(port)))
     assert probes == [True]
     assert admin.closed.wait(TIMEOUT)
     assert sim.port == port
@@ -151,43 +142,14 @@ def test_restart_with_downtime_refuses_then_serves_the_same_port(
 
 
 def test_stop_during_a_restart_downtime_ends_it_without_serving_again() -> None:
-    others = set(threading.enumerate())
-    sim = TrueNASSimulator().start()
-    port = sim.port
-    down = threading.Event()
-    errors: list[BaseException] = []
-
-    def restart() -> None:
-        try:
-            sim.restart(downtime=30, on_down=down.set)
-        except BaseException as exc:
-            errors.append(exc)
-
-    restarting = threading.Thread(target=restart)
-    restarting.start()
-    try:
-        assert down.wait(TIMEOUT)
-        started = time.monotonic()
-        sim.stop()
-        assert time.monotonic() - started < 5  # not the 30 s downtime
-        restarting.join(5)
-        assert not restarting.is_alive()
-        assert errors == []
-        assert _refuses(port)
-        assert not [t for t in threading.enumerate()
-                    if t.name == "sim-truenas-server" and t not in others]
-        with pytest.raises(RuntimeError, match="not running"):
-            _ = sim.port
-    finally:
-        sim.stop()
-        restarting.join(35)
+    check_stop_ends_a_restart_downtime(TrueNASSimulator().start(), "sim-truenas-server")
 
 
 def test_stop_from_on_down_does_not_deadlock() -> None:
     sim = TrueNASSimulator().start()
     port = sim.port
     sim.restart(downtime=30, on_down=sim.stop)  # returns at once: the stop ended it
-    assert _refuses(port)
+    assert refuses(port)
     with pytest.raises(RuntimeError, match="not running"):
         sim.restart()
 
@@ -195,20 +157,11 @@ def test_stop_from_on_down_does_not_deadlock() -> None:
 def test_restart_that_cannot_listen_again_names_the_port_and_stays_down() -> None:
     with TrueNASSimulator() as sim:
         port = sim.port
-        blocker = socket.socket()
-        blocker.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-
-        def occupy() -> None:  # another process takes the port while the server is down
-            blocker.bind(("127.0.0.1", port))
-            blocker.listen()
-
-        try:
+        with port_taker(port) as occupy:  # another process takes it while the server is down
             with pytest.raises(RuntimeError, match=f"port {port}"):
                 sim.restart(downtime=0.2, on_down=occupy)
             with pytest.raises(RuntimeError, match="not running"):
                 _ = sim.port
-        finally:
-            blocker.close()
 
 
 def test_fired_counts_each_kind_of_fault() -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 import threading
 import time
 from pathlib import Path
@@ -24,6 +23,7 @@ from maas_dyn.sim.truenas.samples import sample, sample_params
 from maas_dyn.sim.truenas.schema import validate
 from maas_dyn.sim.truenas.services import HANDLERS
 from maas_dyn.sim.truenas.session import NullTransport, Session
+from tests.sim.races import read_while_writing
 
 
 def test_schema_edges() -> None:
@@ -163,30 +163,14 @@ def test_call_counter_counts_parameters_json_cannot_sort() -> None:
 
 def test_call_counter_snapshots_can_be_iterated_while_counting() -> None:
     counter = CallCounter()
-    done = threading.Event()
 
-    def count() -> None:  # what server threads do on each call, as fast as it goes
-        n = 0
-        while not done.is_set() and n < 50_000:
-            counter.bump(f"m{n}", [n])
-            n += 1
+    def read() -> None:
+        for _method in counter.snapshot():
+            pass
+        for _key in counter.by_params:
+            pass
 
-    interval = sys.getswitchinterval()
-    sys.setswitchinterval(1e-5)  # switch threads often, mid-iteration
-    writer = threading.Thread(target=count)
-    writer.start()
-    try:
-        deadline = time.monotonic() + 0.5
-        while time.monotonic() < deadline and writer.is_alive():
-            snapshot = counter.snapshot()
-            for _method in snapshot:
-                pass
-            for _key in counter.by_params:
-                pass
-    finally:
-        done.set()
-        writer.join(10)
-        sys.setswitchinterval(interval)
+    read_while_writing(lambda n: counter.bump(f"m{n}", [n]), read)
     snapshot = counter.snapshot()
     assert snapshot == counter and snapshot.by_params == counter.by_params
     counter.bump("later", [])
