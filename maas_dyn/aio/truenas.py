@@ -59,6 +59,8 @@ class AsyncJob(JobRecord):
         method: The job's method, for messages.
     """
 
+    _ABORT = "await job.abort()"
+
     def __init__(self, client: AsyncClient, job_id: int, method: str = ""):
         super().__init__(job_id, method)
         self._client = client
@@ -110,8 +112,8 @@ class AsyncJob(JobRecord):
             JobFailed: The job ended FAILED or ABORTED (:class:`JobValidationFailed`
                 when its parameters were invalid).
             Timeout: The job did not end in time; it keeps running on the server.
-            TransportError: The server could not be reached for ``MAX_LOST_POLLS`` polls
-                in a row (``ConnectionFailed``, ``ConnectionClosed`` or ``Timeout``).
+            ConnectionClosed: ``MAX_LOST_POLLS`` polls in a row did not get through; the
+                job may still be running on the server.
         """
         loop = asyncio.get_running_loop()
         deadline = None if timeout is None else loop.time() + timeout
@@ -124,23 +126,14 @@ class AsyncJob(JobRecord):
             # Ends when the job does, or at the deadline; each turn waits for an event
             # or polls, so it never spins.
             while True:
-                if on_progress is not None and self.progress and self.progress != shown:
-                    shown = self.progress
-                    on_progress(shown)
-                if self.done:
+                shown = self._report(on_progress, shown)
+                wait = self._next_wait(deadline, loop.time(),
+                                       self._client.client.job_poll_interval, evented)
+                if wait is None:
                     break
-                remaining = None if deadline is None else deadline - loop.time()
-                if remaining is not None and remaining <= 0:
-                    raise Timeout(
-                        f"job {self.id} ({self.method}) is still {self.state or 'running'}; "
-                        "it keeps running on the server (await job.abort() stops it)",
-                        method=self.method)
-                interval = self._client.client.job_poll_interval * (1 if evented else 0.2)
                 self._changed.clear()  # no await since the check above: no event is lost
                 try:
-                    await asyncio.wait_for(self._changed.wait(),
-                                           interval if remaining is None
-                                           else min(interval, remaining))
+                    await asyncio.wait_for(self._changed.wait(), wait)
                 except asyncio.TimeoutError:
                     await self._poll()
         finally:

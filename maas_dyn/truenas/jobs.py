@@ -67,6 +67,8 @@ MAX_LOST_POLLS = 5
 # A poll that failed with one of these did not get through (the server did nothing):
 # it counts as lost, and the next turn polls again.
 LOST_POLL_ERRORS = (TransportError, TooManyConcurrentCalls)
+# Without job events a wait polls this much more often (a share of job_poll_interval).
+_UNEVENTED_POLLS = 0.2
 # A poll made at the very end of a wait still gets this long to be answered.
 _MIN_POLL_TIMEOUT = 0.05
 
@@ -229,6 +231,8 @@ class JobRecord:
         method: The job's method, for messages.
     """
 
+    _ABORT = "job.abort()"  # how to stop the job, as a Timeout's message says it
+
     def __init__(self, job_id: int, method: str = ""):
         self.id = job_id
         self.method = method
@@ -282,6 +286,40 @@ class JobRecord:
                 f"({self.method}), {self._lost_polls} polls in a row: {error}; the job may "
                 "still be running there", method=self.method, url=error.url) from error
         _log.info("could not poll job %s (%s); polling again", self.id, error)
+
+    def _next_wait(self, deadline: float | None, now: float, poll_interval: float,
+                   evented: bool) -> float | None:
+        """One turn of a wait, after new progress was reported: how long to wait next.
+
+        Args:
+            deadline: When the wait ends, on the clock ``now`` comes from; ``None``: never.
+            now: The time now.
+            poll_interval: The client's ``job_poll_interval``.
+            evented: Whether job events arrive (else polls come five times as often).
+
+        Returns:
+            Seconds to wait for an event before polling, or ``None``: the job has ended.
+
+        Raises:
+            Timeout: The deadline passed; the job keeps running on the server.
+        """
+        if self.done:
+            return None
+        remaining = None if deadline is None else deadline - now
+        if remaining is not None and remaining <= 0:
+            raise Timeout(
+                f"job {self.id} ({self.method}) is still {self.state or 'running'}; it keeps "
+                f"running on the server ({self._ABORT} stops it)", method=self.method)
+        interval = poll_interval * (1 if evented else _UNEVENTED_POLLS)
+        return interval if remaining is None else min(interval, remaining)
+
+    def _report(self, on_progress: ProgressCallback | None,
+                shown: dict[str, Any] | None) -> dict[str, Any] | None:
+        """Call ``on_progress`` if the progress changed since ``shown``; return it."""
+        if on_progress is not None and self.progress and self.progress != shown:
+            shown = self.progress
+            on_progress(shown)
+        return shown
 
     @staticmethod
     def _poll_timeout(call_timeout: float | None, deadline: float | None) -> float | None:
@@ -352,8 +390,8 @@ class Job(JobRecord):
             JobFailed: The job ended FAILED or ABORTED (:class:`JobValidationFailed`
                 when its parameters were invalid).
             Timeout: The job did not end in time; it keeps running on the server.
-            TransportError: The server could not be reached for :data:`MAX_LOST_POLLS`
-                polls in a row (``ConnectionFailed``, ``ConnectionClosed`` or ``Timeout``).
+            ConnectionClosed: :data:`MAX_LOST_POLLS` polls in a row did not get through;
+                the job may still be running on the server.
         """
         deadline = None if timeout is None else time.monotonic() + timeout
         tracker = self._host.jobs
@@ -377,18 +415,11 @@ class Job(JobRecord):
             if seen != version:
                 version = seen
                 self._merge(record)
-            if on_progress is not None and self.progress and self.progress != shown:
-                shown = self.progress
-                on_progress(shown)
-            if self.done:
+            shown = self._report(on_progress, shown)
+            wait = self._next_wait(deadline, time.monotonic(), self._host.job_poll_interval,
+                                   evented)
+            if wait is None:
                 return
-            remaining = None if deadline is None else deadline - time.monotonic()
-            if remaining is not None and remaining <= 0:
-                raise Timeout(
-                    f"job {self.id} ({self.method}) is still {self.state or 'running'}; it keeps "
-                    "running on the server (job.abort() stops it)", method=self.method)
-            interval = self._host.job_poll_interval * (1 if evented else 0.2)
-            wait = interval if remaining is None else min(interval, remaining)
             if not tracker.wait_change(self.id, version, wait):
                 # Subscribing while disconnected would be a second reconnect per turn;
                 # the poll reconnects, and the next turn subscribes again.
