@@ -443,13 +443,14 @@ class Client:
                           redact_query(request.url), exc, attempts, wait)
                 self._sleep(wait)
                 continue
-            shown = redact_query(request.url)
-            _log.debug(
-                "%s %s -> %d in %.1f ms", request.method, shown, raw.status,
-                (time.monotonic() - sent) * 1000,
-                extra={"method": request.method, "url": shown, "status": raw.status,
-                       "attempt": attempts},
-            )
+            if _log.isEnabledFor(logging.DEBUG):  # the hot path: nothing built unless logged
+                shown = redact_query(request.url)
+                _log.debug(
+                    "%s %s -> %d in %.1f ms", request.method, shown, raw.status,
+                    (time.monotonic() - sent) * 1000,
+                    extra={"method": request.method, "url": shown, "status": raw.status,
+                           "attempt": attempts},
+                )
             wait = None
             if raw.status >= 400:
                 wait = policy.delay(
@@ -459,8 +460,8 @@ class Client:
                 )
             if wait is None:
                 break
-            _log.info("%s %s answered %d; retry %d in %.1f s", request.method, shown,
-                      raw.status, attempts, wait)
+            _log.info("%s %s answered %d; retry %d in %.1f s", request.method,
+                      redact_query(request.url), raw.status, attempts, wait)
             self._sleep(wait)
         if not internal:
             self._check_hash(raw)
