@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 from maas_dyn._secrets import redact_query
 from maas_dyn.errors import InvalidURLError
 
-__all__ = ["Endpoint", "Protocol", "is_loopback", "parse_endpoint", "redact"]
+__all__ = ["Endpoint", "Protocol", "is_loopback", "parse_endpoint"]
 
 Protocol = Literal["jsonrpc", "legacy"]
 
@@ -24,18 +24,6 @@ CURRENT_PATH = "/api/current"
 LEGACY_PATH = "/websocket"
 _PINNED = re.compile(r"^/api/v\d+\.\d+(\.\d+)?$")
 _SCHEMES = {"wss": "wss", "ws": "ws", "https": "wss", "http": "ws"}
-
-
-def redact(text: str) -> str:
-    """Hide secrets carried in URL query strings (``auth_token=...`` and the like).
-
-    Args:
-        text: A URL, or any text holding one.
-
-    Returns:
-        The text with each secret value replaced by ``<redacted>``.
-    """
-    return redact_query(text)
 
 
 def is_loopback(host: str) -> bool:
@@ -116,11 +104,11 @@ def parse_endpoint(url: str, api_version: str | None = None) -> Endpoint:
                               "api_key= or token= instead")
     host = parts.hostname
     if not host:
-        raise InvalidURLError(f"the TrueNAS URL has no host: {redact(url)!r}")
+        raise InvalidURLError(f"the TrueNAS URL has no host: {redact_query(url)!r}")
     try:
         port = parts.port
     except ValueError:
-        raise InvalidURLError(f"the TrueNAS URL has an invalid port: {redact(url)!r}") \
+        raise InvalidURLError(f"the TrueNAS URL has an invalid port: {redact_query(url)!r}") \
             from None
     path = parts.path.rstrip("/")
     pinned = f"/api/v{api_version.removeprefix('v')}" if api_version else None

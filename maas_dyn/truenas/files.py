@@ -21,7 +21,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import requests
 
-from maas_dyn._secrets import REDACTED, protect_urllib3_logs
+from maas_dyn._secrets import REDACTED, protect_urllib3_logs, redact_query
 from maas_dyn.errors import (
     AuthenticationError,
     ConnectionFailed,
@@ -29,7 +29,6 @@ from maas_dyn.errors import (
     TransportError,
     TrueNASAPIError,
 )
-from maas_dyn.truenas.endpoint import redact
 
 __all__ = ["FileSource", "FileTarget", "download", "upload"]
 
@@ -43,7 +42,7 @@ CHUNK = 64 * 1024
 
 def _failed(what: str, url: str, exc: requests.RequestException) -> TransportError:
     # Built from the text only: the original exception holds the secret URL.
-    safe = redact(url)
+    safe = redact_query(url)
     reason = _mask(str(exc), _secrets_of(url))
     if isinstance(exc, requests.Timeout):
         return Timeout(f"{what} {safe} timed out: {reason}", method=what, url=safe)
@@ -57,13 +56,13 @@ def _secrets_of(url: str) -> list[str]:
 def _mask(text: str, secrets: list[str]) -> str:
     for secret in secrets:
         text = text.replace(secret, REDACTED)
-    return redact(text)
+    return redact_query(text)
 
 
 def _check(response: requests.Response, what: str, url: str, secrets: list[str]) -> None:
     if response.status_code < 400:
         return
-    safe = redact(url)
+    safe = redact_query(url)
     # A server may echo what it refused: mask the secrets in its answer too.
     text = _mask(response.text[:500].strip(), secrets + _secrets_of(url)) or response.reason
     if response.status_code in (401, 403):
@@ -165,5 +164,5 @@ def download(session: requests.Session, base: str, path: str, target: FileTarget
         error = _failed("GET", url, exc)
     if error is not None:
         raise error
-    _log.debug("downloaded %d bytes from %s", written, redact(url))
+    _log.debug("downloaded %d bytes from %s", written, redact_query(url))
     return written

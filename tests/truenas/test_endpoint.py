@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from maas_dyn._secrets import redact_query
 from maas_dyn.errors import InvalidURLError
-from maas_dyn.truenas.endpoint import is_loopback, parse_endpoint, redact
+from maas_dyn.truenas.endpoint import is_loopback, parse_endpoint
 
 
 @pytest.mark.parametrize(("given", "url", "base"), [
@@ -61,7 +62,7 @@ def test_not_a_string() -> None:
 
 def test_redact() -> None:
     text = "GET /_download/4?auth_token=abc.DEF-123&x=1 and api_key=1-xyz password=p#frag"
-    assert redact(text) == ("GET /_download/4?auth_token=<redacted>&x=1 and "
+    assert redact_query(text) == ("GET /_download/4?auth_token=<redacted>&x=1 and "
                             "api_key=<redacted> password=<redacted>#frag")
 
 
