@@ -36,12 +36,14 @@ __all__ = [
     "InvalidURLError",
     "JobFailed",
     "JobValidationFailed",
+    "LimitExceeded",
     "MAASAPIError",
     "MaasDynError",
     "MachineNotFoundError",
     "MethodNotFound",
     "NotAServerError",
     "NotFoundError",
+    "RedirectRefused",
     "ServiceUnavailableError",
     "Timeout",
     "TooManyConcurrentCalls",
@@ -149,6 +151,43 @@ class ConnectionClosed(TransportError, ConnectionError):
 
 class Timeout(TransportError, TimeoutError):
     """No answer arrived within the timeout."""
+
+
+class LimitExceeded(TransportError):
+    """A reply broke one of the client's documented limits (size, count or depth).
+
+    The limits guard the process against a hostile or broken server: an endless body, a
+    decompression bomb, a frame that claims terabytes, an event flood. Each has a default
+    and a keyword that raises it (see the manual's "Limits and deadlines" table).
+
+    Attributes:
+        limit: The limit's name, as the keyword that sets it (e.g. ``max_body_bytes``).
+        value: The limit in force.
+    """
+
+    def __init__(self, message: str, *, limit: str, value: float, method: str = "",
+                 url: str = ""):
+        super().__init__(message, method=method, url=url)
+        self.limit = limit
+        self.value = value
+
+
+class RedirectRefused(TransportError):
+    """The server redirected where the client will not follow with the user's credentials.
+
+    Raised for a redirect that would downgrade ``https``/``wss`` to clear text, change
+    origin with a body or credentials, or lacks a usable ``Location``.
+
+    Attributes:
+        status: The redirect's HTTP status.
+        location: Where it pointed, with secrets removed ("" when absent).
+    """
+
+    def __init__(self, message: str, *, status: int, location: str = "", method: str = "",
+                 url: str = ""):
+        super().__init__(message, method=method, url=url)
+        self.status = status
+        self.location = location
 
 
 
