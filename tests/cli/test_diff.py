@@ -15,13 +15,14 @@ from maas_dyn.cli import truenas as truenas_cli
 from maas_dyn.cli._truenas_profiles import Profile, ProfileStore
 from maas_dyn.sim.maas import MAASSimulator
 from maas_dyn.sim.truenas import TrueNASSimulator
-from tests.conftest import SHARED_FIXTURES, load_json
+from tests.conftest import MAAS_FIXTURES, load_json
 
 
 def _fixture(dialect: str, name: str, release: str) -> Any:
-    """The captured fixture when ../shared is there, else the shipped copy of it."""
-    path = SHARED_FIXTURES / dialect / name
-    return load_json(path) if path.exists() else load_shipped(dialect, release)  # type: ignore[arg-type]
+    """The captured MAAS fixture (tests/fixtures/); TrueNAS's is the release the package ships."""
+    if dialect == "maas":
+        return load_json(MAAS_FIXTURES / f"{name}.gz")
+    return load_shipped("truenas", release)
 
 
 def _run(main: Any, capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:

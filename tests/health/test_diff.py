@@ -10,7 +10,7 @@ import pytest
 from maas_dyn._shipped import load_shipped
 from maas_dyn.errors import DescriptionError
 from maas_dyn.health.diff import diff_surfaces, maas_surface, truenas_surface
-from tests.conftest import SHARED_FIXTURES, load_json
+from tests.conftest import MAAS_FIXTURES, load_json
 
 
 def _maas_ops(document: Any) -> set[tuple[str, str, str | None]]:
@@ -88,9 +88,7 @@ def test_same_release_has_no_changes() -> None:
 
 
 def test_pretty_fixture_without_handlers_key_diffs_like_the_raw_one() -> None:
-    pretty = SHARED_FIXTURES / "maas" / "describe-python-libmaas-2.1.pretty.json"
-    if not pretty.exists():
-        pytest.skip("../shared fixtures not present")
+    pretty = MAAS_FIXTURES / "describe-python-libmaas-2.1.pretty.json.gz"
     raw = load_shipped("maas", "2.1")
     assert all(v == 0 for v in diff_surfaces(maas_surface(raw),
                                              maas_surface(load_json(pretty))).counts().values())

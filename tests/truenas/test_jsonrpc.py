@@ -44,9 +44,9 @@ def test_ejson_decodes_the_real_job_event(doc_fixture_event: dict[str, object]) 
 
 @pytest.fixture
 def doc_fixture_event() -> dict[str, object]:
-    from tests.conftest import SHARED_FIXTURES
+    from tests.conftest import TRUENAS_FIXTURES
 
-    path = SHARED_FIXTURES / "truenas" / "wire-core.get_jobs-collection_update-api-client-ts.json"
+    path = TRUENAS_FIXTURES / "wire-core.get_jobs-collection_update-api-client-ts.json"
     return json.loads(path.read_text())  # type: ignore[no-any-return]
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -14,10 +13,11 @@ from maas_dyn.sim.truenas import TrueNASSimulator
 from maas_dyn.sim.truenas.events import EventHub
 from maas_dyn.sim.truenas.faults import Faults
 from maas_dyn.sim.truenas.jobs import Job, JobManager
+from tests.conftest import TRUENAS_FIXTURES
 
 from .conftest import TIMEOUT, RpcClient
 
-FIXTURE = Path("/work/shared/fixtures/truenas/wire-core.get_jobs-collection_update-api-client-ts.json")
+FIXTURE = TRUENAS_FIXTURES / "wire-core.get_jobs-collection_update-api-client-ts.json"
 RAIDZ = {"name": "tank", "topology": {"data": [{"type": "RAIDZ1", "disks": ["sda", "sdb", "sdc"]}]}}
 
 
