@@ -146,11 +146,14 @@ class HttpEndpoints:
         url = urlsplit(request.path)
         peer = connection.remote_address
         origin = str(peer[0]) if isinstance(peer, tuple) and peer else "127.0.0.1"
-        if url.path in self._websocket_paths and request.method == "GET":
+        # websockets < 17 (all Python 3.10 gets) has no Request.method: its parser refuses
+        # every method but GET before this hook runs, so a request seen here is a GET.
+        method: str = getattr(request, "method", "GET")
+        if url.path in self._websocket_paths and method == "GET":
             return None
-        if url.path == "/api/versions" and request.method == "GET":
+        if url.path == "/api/versions" and method == "GET":
             return Reply.json([self._rt.catalog.api_version]).to_response()
-        if url.path.startswith("/_download") and request.method == "GET":
+        if url.path.startswith("/_download") and method == "GET":
             return self.download(url.path, url.query, origin).to_response()
         if url.path.startswith("/_upload"):
             return Reply.text(405, "No part found on payload").to_response()
