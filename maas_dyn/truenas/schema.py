@@ -12,20 +12,28 @@ compile is skipped, an integral float passes as an integer, and the per-property
 ``_required_`` flag of old-style schemas is ignored (update methods take partial
 objects); only the object's ``required`` list counts. Every problem is reported at
 once, keyed by a dotted location like the server's (``data.topology.data.0.type``).
+
+Validation is bounded against a hostile or broken server: ``pattern`` runs through
+:mod:`maas_dyn._regex` (a static heuristic, not a linear-time engine: a pattern with a
+nested or ambiguous repeat or a backreference is skipped, and so is a value longer than
+4096 characters), and schemas nested deeper than :data:`MAX_DEPTH` are not descended
+into (what lies below is left to the server) instead of exhausting the stack.
 """
 
 from __future__ import annotations
 
-import functools
 import json
-import re
-import warnings
 from collections.abc import Callable, Collection, Mapping, Sequence
 from typing import Any
 
 from maas_dyn._dynamic import closest
+from maas_dyn._regex import search
 
-__all__ = ["Problems", "check_value", "validate_params"]
+__all__ = ["MAX_DEPTH", "Problems", "check_value", "validate_params"]
+
+# Schema levels the checker descends (a server's anyOf nested 200 deep would otherwise
+# raise RecursionError on every call of that method).
+MAX_DEPTH = 64
 
 Problems = dict[str, list[str]]
 Schema = Mapping[str, Any]
@@ -74,17 +82,6 @@ def _join(path: str, key: object) -> str:
     return f"{path}.{key}" if path else str(key)
 
 
-@functools.lru_cache(maxsize=256)
-def _pattern(text: str) -> re.Pattern[str] | None:
-    try:
-        # A server's pattern may trip re's FutureWarnings (e.g. "[["): not the user's to see.
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", FutureWarning)
-            return re.compile(text)
-    except re.error:
-        return None  # an ECMA-only construct: leave it to the server
-
-
 def _schemas(value: object) -> list[Schema]:
     # Sub-schemas as the server sent them. One that is not an object (``true``, or junk)
     # becomes ``{}``, which accepts anything: positions in prefixItems stay aligned, and
@@ -114,8 +111,9 @@ def _declared_types(schema: Schema) -> list[str]:
 class _Checker:
     """Walks one value along its schema, collecting every problem."""
 
-    def __init__(self) -> None:
+    def __init__(self, depth: int = 0) -> None:
         self.problems: Problems = {}
+        self.depth = depth
 
     def add(self, path: str, message: str) -> None:
         self.problems.setdefault(path or "(value)", []).append(message)
@@ -123,6 +121,15 @@ class _Checker:
     def check(self, schema: Schema, value: Any, path: str) -> None:
         if not isinstance(schema, Mapping):
             return  # a malformed sub-schema from the server constrains nothing
+        if self.depth >= MAX_DEPTH:
+            return  # deeper than any real schema: leave the rest to the server
+        self.depth += 1
+        try:
+            self._check(schema, value, path)
+        finally:
+            self.depth -= 1
+
+    def _check(self, schema: Schema, value: Any, path: str) -> None:
         types = _declared_types(schema)
         if types and not any(_TYPES.get(t, _anything)(value) for t in types):
             self.add(path, f"must be {' or '.join(types)}, not {_json_type(value)}")
@@ -132,7 +139,7 @@ class _Checker:
                 rule(self, schema, value, path)
 
     def valid(self, schema: Schema, value: Any) -> bool:
-        probe = _Checker()
+        probe = _Checker(self.depth)
         probe.check(schema, value, "")
         return not probe.problems
 
@@ -160,8 +167,8 @@ class _Checker:
             self.add(path, f"must have at most {limit} character(s)")
 
     def pattern(self, schema: Schema, value: Any, path: str) -> None:
-        compiled = _pattern(str(schema["pattern"]))
-        if isinstance(value, str) and compiled is not None and not compiled.search(value):
+        # search() is None for a pattern it will not run: unchecked, not a problem.
+        if isinstance(value, str) and search(str(schema["pattern"]), value) is False:
             self.add(path, f"must match the pattern {schema['pattern']}")
 
     def bound(self, schema: Schema, value: Any, path: str) -> None:

@@ -10,19 +10,30 @@ Problems are reported like the middleware's pydantic layer (``api/base/handler/a
 the attribute is the argument name followed by the dotted location (``data.topology.data.0``),
 a discriminated union adds its tag (``data.PASSWORD_PLAIN.password``), and messages are
 pydantic's. Every problem is reported, not only the first one.
+
+Bounded, as a server must be against what clients (or a hostile methods document) send:
+``pattern`` runs through :mod:`maas_dyn._regex` (a static heuristic refuses patterns with
+nested or ambiguous repeats and backreferences, and values longer than 4096 characters;
+such a pattern is not enforced, as pydantic's linear-time engine would not backtrack on
+it either), and schema nesting deeper than :data:`MAX_DEPTH` (through ``anyOf`` or a
+self-referencing ``$ref``) fails validation with a problem instead of a RecursionError.
 """
 
 from __future__ import annotations
 
 import copy
-import re
 from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
 
+from maas_dyn._regex import search
 from maas_dyn.sim.truenas.exceptions import EINVAL
 
-__all__ = ["Problem", "apply_defaults", "conform", "validate", "validate_params"]
+__all__ = ["MAX_DEPTH", "Problem", "apply_defaults", "conform", "validate", "validate_params"]
+
+# Schema levels walked at most; deeper nesting is refused (it exists in no real schema).
+MAX_DEPTH = 64
+_TOO_DEEP = f"Schema nesting deeper than {MAX_DEPTH} levels is not supported"
 
 Problem = tuple[str, str, int]
 Schema = dict[str, Any]
@@ -97,9 +108,10 @@ def _item_schema(items: object) -> Schema | None:
 class _Validator:
     """Walks one value against one schema, collecting every problem."""
 
-    def __init__(self, root: Schema):
+    def __init__(self, root: Schema, depth: int = 0):
         self.root = root
         self.problems: list[Problem] = []
+        self.depth = depth
 
     def fail(self, path: str, message: str) -> None:
         self.problems.append((path, message, EINVAL))
@@ -117,7 +129,16 @@ class _Validator:
     def check(self, schema: object, value: object, path: str) -> None:
         if not isinstance(schema, dict) or not schema:
             return
-        schema = self.resolve(schema)
+        if self.depth >= MAX_DEPTH:
+            self.fail(path, _TOO_DEEP)
+            return
+        self.depth += 1
+        try:
+            self._check(self.resolve(schema), value, path)
+        finally:
+            self.depth -= 1
+
+    def _check(self, schema: Schema, value: object, path: str) -> None:
         if value is None and schema.get("nullable"):
             return
         for keywords, rule in _RULES:
@@ -125,7 +146,7 @@ class _Validator:
                 return
 
     def sub_problems(self, schema: Schema, value: object, path: str) -> list[Problem]:
-        inner = _Validator(self.root)
+        inner = _Validator(self.root, self.depth)
         inner.check(schema, value, path)
         return inner.problems
 
@@ -191,7 +212,8 @@ class _Validator:
         if isinstance(high, int) and len(value) > high:
             self.fail(path, f"String should have at most {_plural(high, 'character')}")
         pattern = schema.get("pattern")
-        if isinstance(pattern, str) and re.search(pattern, value) is None:
+        # search() is None for a pattern it will not run: not enforced (see the docstring).
+        if isinstance(pattern, str) and search(pattern, value) is False:
             self.fail(path, f"String should match pattern '{pattern}'")
         return None
 
@@ -362,32 +384,35 @@ def validate_params(accepts: Sequence[Schema], params: Sequence[object]
     return [apply_defaults(s, a) for s, a in zip(accepts, arguments, strict=True)], problems
 
 
-def apply_defaults(schema: Schema, value: Any) -> Any:
+def apply_defaults(schema: Schema, value: Any, _depth: int = 0) -> Any:
     """Fill in the defaults of absent object properties, recursively.
 
     Args:
         schema: The schema ``value`` is valid against.
         value: A valid value.
+        _depth: Schema levels already walked (internal; bounds the recursion).
 
     Returns:
         A copy of ``value`` with every absent property that has a default filled in.
     """
-    if not isinstance(schema, dict):
+    if not isinstance(schema, dict) or _depth >= MAX_DEPTH:
         return value
+    _depth += 1
     if "anyOf" in schema or "oneOf" in schema:
         branch = _matching_branch(schema, value)
-        return value if branch is None else apply_defaults(branch, value)
+        return value if branch is None else apply_defaults(branch, value, _depth)
     if isinstance(value, dict) and isinstance(schema.get("properties"), dict):
         filled = dict(value)
         for name, prop in schema["properties"].items():
             if name in filled:
-                filled[name] = apply_defaults(prop, filled[name])
+                filled[name] = apply_defaults(prop, filled[name], _depth)
             elif isinstance(prop, dict) and "default" in prop:
                 filled[name] = copy.deepcopy(prop["default"])
         return filled
     if isinstance(value, list):
         item = _item_schema(schema.get("items"))
-        return value if item is None else [apply_defaults(item, entry) for entry in value]
+        return value if item is None else [apply_defaults(item, entry, _depth)
+                                           for entry in value]
     return value
 
 
@@ -402,7 +427,7 @@ def _matching_branch(schema: Schema, value: object) -> Schema | None:
     return None
 
 
-def conform(schema: Schema, value: Any) -> Any:
+def conform(schema: Schema, value: Any, _depth: int = 0) -> Any:
     """Drop the keys a release's schema does not allow, recursively.
 
     Lets one hand-built object serve releases whose shapes differ by a key or two (25.04
@@ -412,25 +437,28 @@ def conform(schema: Schema, value: Any) -> Any:
     Args:
         schema: The schema the value should follow.
         value: The value.
+        _depth: Schema levels already walked (internal; bounds the recursion).
 
     Returns:
         A trimmed copy (or ``value`` itself when nothing applies).
     """
-    if not isinstance(schema, dict):
+    if not isinstance(schema, dict) or _depth >= MAX_DEPTH:
         return value
+    _depth += 1
     branches = schema.get("anyOf") or schema.get("oneOf")
     if isinstance(branches, list):
         fits = [trimmed for branch in branches if isinstance(branch, dict)
-                and not validate(branch, trimmed := conform(branch, value))]
+                and not validate(branch, trimmed := conform(branch, value, _depth))]
         return max(fits, key=_keys_in) if fits else value
     properties = schema.get("properties")
     if isinstance(value, dict) and isinstance(properties, dict):
         closed = schema.get("additionalProperties") is False
-        return {key: conform(properties.get(key, {}), item) for key, item in value.items()
+        return {key: conform(properties.get(key, {}), item, _depth)
+                for key, item in value.items()
                 if not closed or key in properties}
     item = _item_schema(schema.get("items"))
     if isinstance(value, list) and item is not None:
-        return [conform(item, entry) for entry in value]
+        return [conform(item, entry, _depth) for entry in value]
     return value
 
 
