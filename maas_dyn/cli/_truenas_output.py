@@ -33,14 +33,25 @@ def _plain(value: object) -> object:
 
 
 def _json(data: Any, pretty: bool) -> str:
-    return json.dumps(data, indent=2 if pretty else None, default=_plain,
-                      ensure_ascii=False) + "\n"
+    from maas_dyn.cli.output import clip
+
+    try:
+        text = json.dumps(data, indent=2 if pretty else None, default=_plain,
+                          ensure_ascii=False) + "\n"
+    except RecursionError:  # nested deeper than json's stack: show the top of it
+        return _json(clip(data), pretty)
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:  # lone surrogates: JSON's own escapes keep it valid JSON
+        return json.dumps(data, indent=2 if pretty else None, default=_plain) + "\n"
+    return text
 
 
 def _table(data: Any, pretty: bool) -> str:
+    from maas_dyn.cli.output import clip, encodable
     from maas_dyn.cli.table import render as table  # only `-o table` pays for it
 
-    return table(json.loads(json.dumps(data, default=_plain)))
+    return encodable(table(json.loads(json.dumps(clip(data), default=_plain))))
 
 
 FORMATS: Mapping[str, Callable[[Any, bool], str]] = {"json": _json, "table": _table}

@@ -23,17 +23,20 @@ PREFERRED_COLUMNS = (
 HIDDEN_COLUMNS = frozenset({"resource_uri"})  # API plumbing, never useful to read
 MAX_COLUMNS = 8
 MAX_CELL = 40
+_MAX_NESTING = 8  # lists in lists shown in a cell
 
 
 def _is_scalar(value: Any) -> bool:
     return value is None or isinstance(value, str | int | float | bool)
 
 
-def _showable(value: Any) -> bool:
+def _showable(value: Any, depth: int = 0) -> bool:
     if isinstance(value, Mapping):
         return "name" in value  # a nested object (zone, pool) is shown by its name
     if isinstance(value, list):
-        return all(_is_scalar(item) or _showable(item) for item in value)
+        # A server's list nested hundreds deep is not a cell: stop before the stack does.
+        return depth < _MAX_NESTING and all(_is_scalar(item) or _showable(item, depth + 1)
+                                            for item in value)
     return _is_scalar(value)
 
 
@@ -45,11 +48,14 @@ def _cell(value: Any) -> str:
     elif isinstance(value, Mapping) and "name" in value:
         text = _cell(value["name"])
     elif isinstance(value, list):
-        text = ", ".join(_cell(item) for item in value)
+        text = ", ".join(_cell(item) for item in value[:MAX_CELL])
     elif _is_scalar(value):
         text = str(value)
     else:
-        text = json.dumps(value, separators=(",", ":"))
+        try:
+            text = json.dumps(value, separators=(",", ":"))
+        except (RecursionError, ValueError, TypeError):  # deeper than json's stack
+            text = "…"
     text = " ".join(text.split())
     return text if len(text) <= MAX_CELL else text[: MAX_CELL - 1] + "…"
 
