@@ -1,9 +1,11 @@
 """On-disk cache of server descriptions, keyed by server URL and document version.
 
 Layout: ``<root>/<dialect>/<sha256(url)[:32]>/<key>.json`` plus a ``latest`` file naming
-the key last stored for that URL. Directories are created 0700 and files 0600 (a
-description can reveal what a server runs); writes go through a temporary file and an
-atomic rename so a crash never leaves half a document behind.
+the key last stored for that URL. Each server's folder keeps at most ``max_entries``
+documents (the newest; each is ~0.5 MB and a new one comes with every upgrade).
+Directories are created 0700 and files 0600 (a description can reveal what a server
+runs); writes go through a temporary file and an atomic rename so a crash never leaves
+half a document behind.
 """
 
 from __future__ import annotations
@@ -20,6 +22,9 @@ __all__ = ["DescriptionCache"]
 
 _log = logging.getLogger("maas_dyn.cache")
 _SAFE_KEY = re.compile(r"[^A-Za-z0-9._-]")
+# Documents kept per server: the current one plus a few an older region (or a second
+# region behind the same address, mid-upgrade) may still serve.
+DEFAULT_MAX_ENTRIES = 4
 
 
 class DescriptionCache:
@@ -28,10 +33,14 @@ class DescriptionCache:
     Args:
         dialect: ``"maas"`` or ``"truenas"``; one sub-directory each.
         root: Base directory; defaults to the user cache directory.
+        max_entries: Documents kept per server; storing one more removes the least
+            recently written (never the one just stored).
     """
 
-    def __init__(self, dialect: str, root: Path | None = None):
+    def __init__(self, dialect: str, root: Path | None = None,
+                 max_entries: int = DEFAULT_MAX_ENTRIES):
         self.root = (root or user_cache_dir()) / dialect
+        self.max_entries = max(1, max_entries)
 
     def _folder(self, url: str) -> Path:
         return self.root / hashlib.sha256(url.encode("utf-8")).hexdigest()[:32]
@@ -79,7 +88,21 @@ class DescriptionCache:
         except OSError as exc:
             _log.warning("could not write the description cache in %s: %s", folder, exc)
             return None
+        self._prune(folder, keep=path)
         return path
+
+    def _prune(self, folder: Path, keep: Path) -> None:
+        try:
+            entries = [(entry.stat().st_mtime_ns, entry) for entry in folder.glob("*.json")
+                       if entry != keep]
+        except OSError:
+            return  # another process pruned meanwhile: nothing to do
+        entries.sort(reverse=True)
+        for _, entry in entries[self.max_entries - 1:]:
+            try:
+                entry.unlink()
+            except OSError as exc:
+                _log.debug("could not prune %s from the description cache: %s", entry, exc)
 
     def forget(self, url: str) -> None:
         """Remove the ``latest`` mark for ``url`` so the next connect fetches afresh."""

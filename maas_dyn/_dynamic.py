@@ -45,14 +45,31 @@ __all__ = [
 POSITIONAL = "positional"
 KEYWORD = "keyword"
 
+# THE NAMING RULE (both dialects; docs/naming.md). Names that start with "_" belong to
+# maas_dyn: the clients, the async clients and the generated classes keep their own
+# state there (``_invoke``, ``_spec``, ``_conn``, ``_closing``, ``__init__``...). A
+# server name that would start with "_" gets this prefix, so no description can
+# replace what the library uses itself; a name that clashes with a public attribute
+# of the client (``call``, ``close``) or a keyword gets a trailing "_". Renamed
+# methods stay reachable by their server name: ``client.call(...)``, ``client[...]``.
+PRIVATE_PREFIX = "x"
+
 
 def python_identifier(name: str, taken: Collection[str] = ()) -> str:
     """Turn a server-side name into a valid, non-clashing Python identifier.
 
-    Dashes, dots and spaces become underscores; a leading digit gets a leading
-    underscore; Python keywords and names in ``taken`` get a trailing underscore
-    (``import`` -> ``import_``, ``global`` -> ``global_``), as PEP 8 suggests; a name
-    starting with ``__`` gets an ``x`` prefix so it cannot replace class machinery.
+    The one naming rule of both dialects, in order:
+
+    1. Characters that cannot be in an identifier (dashes, dots, spaces, NUL...)
+       become ``_``.
+    2. A name starting with ``_`` gets the prefix ``x`` (:data:`PRIVATE_PREFIX`):
+       ``_conn`` -> ``x_conn``, ``__init__`` -> ``x__init__``. Underscore names are
+       maas_dyn's own, so no server name can shadow them.
+    3. A name starting with a digit gets a leading ``_`` (``2fa`` -> ``_2fa``; no
+       attribute of maas_dyn is spelled ``_<digit>...``).
+    4. Python keywords and names in ``taken`` (the client's public attributes,
+       siblings) get a trailing ``_`` until free (``import`` -> ``import_``), as PEP 8
+       suggests.
 
     Args:
         name: The name as the server spells it.
@@ -62,16 +79,15 @@ def python_identifier(name: str, taken: Collection[str] = ()) -> str:
         A string for which ``str.isidentifier()`` is true.
     """
     if name.isidentifier() and not keyword.iskeyword(name) and name not in taken \
-            and not name.startswith("__"):
+            and not name.startswith("_"):
         return name  # the common case, kept cheap: it runs for every name at connect
     # isalnum() is not enough: "¼" and "²" are alphanumeric but cannot be in an identifier.
-    out = "".join(ch if ("_" + ch).isidentifier() else "_" for ch in name) or "_"
+    out = "".join(ch if ("_" + ch).isidentifier() else "_" for ch in name)
+    if out.startswith("_"):
+        out = PRIVATE_PREFIX + out
+    out = out or "_"  # an empty name: "_" is no attribute of maas_dyn
     if not out.isidentifier():  # a leading digit (or other continue-only character)
         out = "_" + out
-    if out.startswith("__"):
-        # A server name such as "__init__" or "__class__" would replace the Python
-        # machinery of the generated class (or be name-mangled); give it a plain prefix.
-        out = "x" + out
     blocked = set(taken)
     while keyword.iskeyword(out) or out in blocked:
         out += "_"
@@ -548,6 +564,8 @@ def build_namespace_class(
         The new class.
     """
     ops = {op.name: op for op in operations}
+    # type() refuses a NUL in the name (ValueError); a server's resource name may hold one.
+    class_name = class_name if class_name.isidentifier() else python_identifier(class_name)
     namespace: dict[str, Any] = {
         "__doc__": LazyDocstring(doc),
         "__module__": module,
@@ -592,7 +610,11 @@ def _materialise(namespace: Namespace) -> None:
     with _MATERIALISE_LOCK:
         if type(namespace) is _PendingNamespace:
             state = object.__getattribute__(namespace, "__dict__")
-            object.__setattr__(namespace, "__class__", state.pop("_build_class")())
+            # Built before the builder is dropped: if building fails, the next access
+            # fails the same way instead of with a KeyError on "_build_class".
+            built = state["_build_class"]()
+            del state["_build_class"]
+            object.__setattr__(namespace, "__class__", built)
 
 
 def lazy_namespace(

@@ -12,7 +12,7 @@ import threading
 import time
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit
+from urllib.parse import urljoin, urlsplit
 
 from maas_dyn._cache import DescriptionCache
 from maas_dyn._dynamic import Operation, bind_arguments, unknown_name
@@ -24,9 +24,11 @@ from maas_dyn.errors import (
     DescriptionError,
     InvalidParametersError,
     InvalidURLError,
+    LimitExceeded,
     MaasDynError,
     NotAServerError,
     NotFoundError,
+    RedirectRefused,
     TransportError,
     UnknownActionError,
     UnknownHandlerError,
@@ -37,7 +39,15 @@ from maas_dyn.maas.encode import PreparedRequest, encode_request, expand_path
 from maas_dyn.maas.handlers import Handler, build_handlers
 from maas_dyn.maas.oauth import Credentials, parse_api_key
 from maas_dyn.maas.response import Response, decode_body, error_for
-from maas_dyn.maas.transport import RawResponse, RequestsTransport, TimeoutSpec, Transport
+from maas_dyn.maas.transport import (
+    DEFAULT_DEADLINE,
+    DEFAULT_MAX_BODY_BYTES,
+    DEFAULT_MAX_HEADER_BYTES,
+    RawResponse,
+    RequestsTransport,
+    TimeoutSpec,
+    Transport,
+)
 from maas_dyn.retry import RetryPolicy
 
 __all__ = [
@@ -57,6 +67,12 @@ _COMPAT_KEYWORDS = ("params", "files")
 # try, so a region serving a broken description is not asked for it on every request.
 _REFRESH_BACKOFF_CAP = 60.0
 _REFRESH_MAX_DOUBLINGS = 6  # 2 ** 6 > the cap: the exponent never grows past this
+# Redirects followed for one call (requests allows 30; a region redirects at most once,
+# e.g. http -> https or a missing trailing slash).
+DEFAULT_MAX_REDIRECTS = 5
+_FOLLOWED = frozenset({301, 302, 303, 307, 308})
+# Errors that another attempt cannot cure: the same answer would come back.
+_FINAL_ERRORS = (LimitExceeded, RedirectRefused)
 
 
 class UndocumentedParameterWarning(UserWarning):
@@ -115,7 +131,14 @@ class Client:
         description: A describe document (dict, JSON text or bytes) to use instead of
             fetching one: the client is then built without any network I/O.
         verify: TLS verification: ``True`` (default), ``False``, or a CA bundle path.
-        timeout: Seconds, or ``(connect, read)`` seconds, for every request.
+            What is passed here wins over ``REQUESTS_CA_BUNDLE``/``CURL_CA_BUNDLE``;
+            only with ``True`` do those variables (if set) name the trusted CAs.
+        timeout: Seconds, or ``(connect, read)`` seconds, for every socket operation.
+        deadline: Seconds one request may take in total: connect, headers and the
+            whole body (a server dripping bytes cannot hold a call open longer).
+        max_body_bytes: Largest response body accepted, after decompression.
+        max_header_bytes: Largest total size of a response's headers.
+        max_redirects: Same-origin redirects followed per call.
         retry: The retry policy (default: retry idempotent requests 3 times).
         transport: Send requests through this instead of a ``requests`` session.
         cache: ``True`` for the user cache directory, a :class:`DescriptionCache`, or
@@ -128,6 +151,13 @@ class Client:
         ConnectionFailed: The server cannot be reached.
         NotAServerError: The URL does not serve a MAAS API description.
         DescriptionError: The description is malformed.
+        LimitExceeded: The description broke a size limit.
+        Timeout: The description did not arrive within the deadline.
+
+    The deadline and the size limits apply to the default transport; a ``transport=``
+    of your own brings its own. Redirects are followed (and signed afresh) only within
+    the region's origin, and never with a body or credentials elsewhere; any other
+    3xx raises :class:`~maas_dyn.errors.RedirectRefused`.
     """
 
     def __init__(
@@ -142,6 +172,10 @@ class Client:
         transport: Transport | None = None,
         cache: bool | DescriptionCache = True,
         api_version: str = "2.0",
+        deadline: float = DEFAULT_DEADLINE,
+        max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
+        max_header_bytes: int = DEFAULT_MAX_HEADER_BYTES,
+        max_redirects: int = DEFAULT_MAX_REDIRECTS,
     ):
         self.url, self._origin = _normalise_url(url)
         self._credentials: Credentials | None = (
@@ -150,7 +184,10 @@ class Client:
         self.timeout = timeout
         self.retry = retry or RetryPolicy()
         self.hooks = Hooks()
-        self._transport: Transport = transport or RequestsTransport(verify=verify)
+        self.max_redirects = max_redirects
+        self._transport: Transport = transport or RequestsTransport(
+            verify=verify, deadline=deadline, max_body_bytes=max_body_bytes,
+            max_header_bytes=max_header_bytes)
         self._cache = DescriptionCache("maas") if cache is True else (cache or None)
         self._describe_url = f"{self.url}api/{api_version}/describe/"
         self._lock = threading.RLock()
@@ -424,6 +461,7 @@ class Client:
         policy = self.retry if retry is None else retry
         started = time.monotonic()
         attempts = 0
+        hops = 0
         while True:
             attempts += 1
             self.hooks.emit("before-send", request=request, attempt=attempts)
@@ -434,6 +472,8 @@ class Client:
             sent = time.monotonic()
             try:
                 raw = self._transport.send(request, authorization, self.timeout)
+            except _FINAL_ERRORS:
+                raise
             except TransportError as exc:
                 wait = policy.delay(attempts, request.method, error=exc,
                                         elapsed=time.monotonic() - started)
@@ -451,6 +491,12 @@ class Client:
                     extra={"method": request.method, "url": shown, "status": raw.status,
                            "attempt": attempts},
                 )
+            if 300 <= raw.status < 400 and raw.status in _FOLLOWED and hops < self.max_redirects \
+                    and raw.headers.get("Location"):
+                hops += 1
+                attempts -= 1  # a redirect is not a failed attempt
+                request = self._redirected(request, raw)
+                continue
             wait = None
             if raw.status >= 400:
                 wait = policy.delay(
@@ -467,8 +513,61 @@ class Client:
             self._check_hash(raw)
         return self._finish(request, raw, handler, remember=not internal)
 
+    def _redirected(self, request: PreparedRequest, raw: RawResponse) -> PreparedRequest:
+        """The request a redirect asks for, or :class:`RedirectRefused`.
+
+        Not requests' own redirect handling: it re-sends a 307/308 body (a machine's
+        power password) to whatever origin the ``Location`` names, and re-uses the
+        signed header. Here a redirect within the region's origin is signed afresh
+        (OAuth nonces are single-use); leaving the origin is allowed only for a
+        body-less, unsigned request, and never from https to http.
+        """
+        location = raw.headers.get("Location", "")
+        target = urljoin(request.url, location.strip())
+        method, body, headers = request.method, request.body, request.headers
+        if raw.status == 303 or (raw.status in (301, 302) and method == "POST"):
+            # What browsers and requests do: the redirect is fetched with GET.
+            method, body = "GET", None
+            headers = {k: v for k, v in headers.items()
+                       if k.lower() not in ("content-type", "content-length")}
+        old, new = urlsplit(request.url), urlsplit(target)
+        shown = redact_query(target)
+        refuse = ""
+        if new.scheme not in ("http", "https") or not new.hostname:
+            refuse = "to something that is not an http(s) URL"
+        elif old.scheme == "https" and new.scheme == "http":
+            refuse = "from https to plain http"
+        elif _origin(old) != _origin(new):
+            signed = not request.unsigned and self._credentials is not None
+            if body is not None or signed:
+                what = "the request body" if body is not None else "the OAuth credentials"
+                refuse = f"to another origin, which would receive {what}"
+        if refuse:
+            raise RedirectRefused(
+                f"{request.method} {redact_query(request.url)} was redirected ({raw.status}) "
+                f"{refuse}: {shown}; if that is the region's address, connect to it "
+                "directly", status=raw.status, location=shown, method=request.method,
+                url=redact_query(request.url))
+        unsigned = request.unsigned or _origin(old) != _origin(new)
+        return PreparedRequest(method, target, headers, body, unsigned)
+
     def _finish(self, request: PreparedRequest, raw: RawResponse, handler: str,
                 remember: bool) -> Response:
+        if 300 <= raw.status < 400:
+            # Not followed (no Location, 304, 300, too many hops): the body is not the
+            # answer to this request, so it is not returned as one.
+            location = redact_query(raw.headers.get("Location", "") or "")
+            if raw.status in _FOLLOWED and location:
+                why = f"more than max_redirects={self.max_redirects} redirects"
+            elif raw.status in _FOLLOWED:
+                why = "a redirect without a Location header"
+            else:
+                why = f"HTTP {raw.status}, which the client does not follow"
+            raise RedirectRefused(
+                f"{request.method} {redact_query(request.url)} was answered with {why}"
+                + (f" (to {location})" if location else ""),
+                status=raw.status, location=location, method=request.method,
+                url=redact_query(request.url))
         data = decode_body(raw) if raw.status < 400 else None
         response = Response(raw.status, raw.headers, raw.content, data, request.method,
                             request.url)
@@ -527,17 +626,31 @@ class Client:
                      "as they are, trying again in %.0f s", self.url, reason, delay)
 
 
+def _origin(parts: Any) -> tuple[str, str, int | None]:
+    default = {"http": 80, "https": 443}.get(parts.scheme)
+    try:
+        port = parts.port or default
+    except ValueError:
+        port = -1
+    return parts.scheme, (parts.hostname or "").lower(), port
+
+
 def _loads(raw: str | bytes) -> Any:
     try:
         return json.loads(raw)
-    except ValueError as exc:
-        raise NotAServerError(f"the description is not valid JSON: {exc}") from exc
+    except (ValueError, RecursionError) as exc:  # RecursionError: "[" nested 100,000 deep
+        raise NotAServerError(f"the description is not valid JSON: {exc}") from None
 
 
-# The client's own attributes; a handler with one of these names gets a trailing "_".
+# The public attributes of the client and of its async facade (maas_dyn.aio.maas, which
+# cannot be imported here: it imports this module); a handler with one of these names
+# gets a trailing "_" (see python_identifier). Names starting with "_" are guarded by
+# the naming rule itself. tests/reliability/test_hostile_names.py checks this set
+# against both classes by introspection.
 _RESERVED = frozenset(
     {name for name in dir(Client) if not name.startswith("_")}
-    | {"url", "timeout", "retry", "hooks", "description"}
+    | {"url", "timeout", "retry", "hooks", "description", "max_redirects"}
+    | {"client", "aclose"}
 )
 
 

@@ -88,20 +88,23 @@ def decode_body(raw: RawResponse) -> Any:
             ) from exc
     if media.startswith("text/"):
         try:
-            return raw.content.decode(charset if _known_codec(charset) else "utf-8", "replace")
-        except UnicodeError:  # a codec without "replace" support, such as idna
+            return raw.content.decode(charset if _text_codec(charset) else "utf-8", "replace")
+        except (UnicodeError, LookupError, ValueError, TypeError):
+            # A codec without "replace" support (idna), or one that fails on this input.
             return raw.content.decode("utf-8", "replace")
     return raw.content
 
 
-def _known_codec(name: str) -> bool:
+def _text_codec(name: str) -> bool:
     import codecs
 
     try:
-        codecs.lookup(name)
+        info = codecs.lookup(name)
     except LookupError:
         return False
-    return True
+    # rot13, hex, base64, zlib... are codecs too, but not text encodings: bytes.decode
+    # refuses them with LookupError. CodecInfo marks them (CPython's own flag).
+    return bool(getattr(info, "_is_text_encoding", True))
 
 
 def _message(raw: RawResponse) -> tuple[str, dict[str, list[str]]]:
