@@ -14,6 +14,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from maas_dyn._optional import MissingExtraError, require
 from maas_dyn.errors import ConfigurationError
 
 if TYPE_CHECKING:
@@ -66,6 +67,10 @@ def maas_recording(path: str | None) -> Iterator[None]:
     if path is None:
         yield
         return
+    try:
+        require("record", f"maas-dyn {OPTION}")
+    except MissingExtraError as exc:  # a one-line error on stderr, not a traceback
+        raise ConfigurationError(str(exc)) from exc
     from maas_dyn.testing.http_cassette import http_cassette
 
     with http_cassette(path, "record"):

@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
+from maas_dyn._optional import require
 from maas_dyn.maas.encode import decode_fields, encode_request
 from maas_dyn.testing.errors import CassetteMismatchError
 from maas_dyn.testing.redact import OAUTH_PARAMS, REDACTED, SECRET_HEADERS, Redactor, oauth_params
@@ -267,7 +268,9 @@ def read_cassette(path: str | os.PathLike[str]) -> tuple[list[Any], list[dict[st
         FileNotFoundError: There is no such file.
         ValueError: The file is not a usable cassette (the message names it, and says
             which interaction is wrong and how).
+        MissingExtraError: vcrpy or PyYAML is not installed (the ``record`` extra).
     """
+    require("record", "reading MAAS cassettes")
     import yaml
     from vcr.serializers import yamlserializer  # type: ignore[import-untyped]
 
@@ -345,7 +348,9 @@ def http_cassette(path: str | os.PathLike[str], mode: Mode) -> Iterator[Any]:
             :func:`read_cassette`), before the block runs.
         CassetteMismatchError: A request the cassette has no (more) answers for, or
             leaving a replay with recorded requests not made.
+        MissingExtraError: vcrpy or PyYAML is not installed (the ``record`` extra).
     """
+    require("record", "recording and replaying MAAS cassettes")
     import vcr  # type: ignore[import-untyped]  # only recording and replaying pay for vcrpy
     from vcr.errors import CannotOverwriteExistingCassetteException  # type: ignore[import-untyped]
 

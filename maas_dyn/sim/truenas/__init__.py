@@ -8,7 +8,12 @@ See ``MODELLED.md`` for the modelled methods.
 
 from __future__ import annotations
 
-from maas_dyn.sim.truenas.faults import Faults
-from maas_dyn.sim.truenas.simulator import TrueNASSimulator
+from maas_dyn._optional import require
+
+# Before anything imports websockets: without the extra, say which one to install.
+require("sim", "the TrueNAS simulator")
+
+from maas_dyn.sim.truenas.faults import Faults  # noqa: E402
+from maas_dyn.sim.truenas.simulator import TrueNASSimulator  # noqa: E402
 
 __all__ = ["Faults", "TrueNASSimulator"]

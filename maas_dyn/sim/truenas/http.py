@@ -356,9 +356,26 @@ def upload_connection_class(endpoints: HttpEndpoints, stopping: Callable[[], boo
             if length:
                 _answer_upload(endpoints, sock, head, length)
                 raise _AnsweredOverHttp()
+            if head and not head.startswith(b"GET "):
+                # websockets < 17 closes the socket on any other method without a word;
+                # answer it here as process_request does on 17+, on every version.
+                _answer_not_get(sock, head)
+                raise _AnsweredOverHttp()
             super().__init__(sock, *args, **kwargs)
 
     return _Connection
+
+
+def _answer_not_get(sock: socket.socket, head: bytes) -> None:
+    _read_exact(sock, len(head) + 4)
+    target = head.split(b" ", 2)[1] if head.count(b" ") >= 2 else b"/"
+    reply = (Reply.text(405, "No part found on payload") if target.startswith(b"/_upload")
+             else Reply.text(404, "Not Found"))
+    try:
+        sock.sendall(reply.to_bytes())
+        sock.shutdown(socket.SHUT_WR)
+    except OSError:
+        return
 
 
 def _answer_upload(endpoints: HttpEndpoints, sock: socket.socket, head: bytes, length: int
