@@ -29,8 +29,9 @@ SOAK_MINUTES = 30  # simulated; only the speed changes between CI and the long r
 WARM_UP_MINUTE = 3  # growth is measured from this sample (caches, pools, threads filled)
 # Short in CI (~9 s a soak); the reliability tox env sets 30 (~60 s a soak).
 DEFAULT_SPEED = 200.0
-# Real-time budget of a soak, as a multiple of its expected duration (plus startup slack).
-DEADLINE_FACTOR = 3.0
+# Real-time budget of a soak, as a multiple of its expected duration (plus startup slack):
+# only a guard against a hung soak, so generous enough for a machine busy with other work.
+DEADLINE_FACTOR = 10.0
 
 MAAS_BANNER = (r"(?m)^MAAS URL:\s*(?P<url>\S+)", r"(?m)^API key:\s*(?P<api_key>\S+)")
 TRUENAS_BANNER = (r"(?m)^\s*url:\s*(?P<url>\S+)",
@@ -232,8 +233,9 @@ def run_soak(counters: Counters, cycle: Callable[[int], None],
     """Run ``cycle`` every ``cycle_seconds`` simulated seconds for :data:`SOAK_MINUTES`.
 
     A sample is taken at every simulated minute (minute 0 to the last), then
-    ``each_minute(minute)`` runs. tracemalloc traces the whole run; it is stopped after
-    unless it was already tracing.
+    ``each_minute(minute)`` runs (for minutes 0 to the last but one). Every cycle runs,
+    however late: the counts of cycles, samples and minutes never depend on the machine.
+    tracemalloc traces the whole run; it is stopped after unless it was already tracing.
 
     Args:
         counters: Sampled with the resources.
@@ -245,7 +247,12 @@ def run_soak(counters: Counters, cycle: Callable[[int], None],
     Returns:
         The samples and the lines where traced memory grew most after warm-up.
     """
-    end = SOAK_MINUTES * 60
+    # Paced by simulated time but never short of work: every cycle and every minute's
+    # work runs exactly once, late or not, so what the soak does (and the counts the tests
+    # check) is the same on a fast machine and a busy one. Late cycles only run closer
+    # together; the simulator's clock, which runs on regardless, is then ahead of them.
+    per_minute = round(60 / cycle_seconds)
+    assert per_minute * cycle_seconds == 60, "a cycle must divide the simulated minute"
     was_tracing = tracemalloc.is_tracing()
     if not was_tracing:
         tracemalloc.start()
@@ -253,14 +260,10 @@ def run_soak(counters: Counters, cycle: Callable[[int], None],
         clock, samples = SimTime(speed), list[Sample]()
         warm: tracemalloc.Snapshot | None = None
         cycles = 0
-        # Bounded in count as well as by the clock's deadline.
-        for index in range(int(end / cycle_seconds) + 2):
-            now = clock.now()
-            if now >= end:
-                break
+        for index in range(SOAK_MINUTES * per_minute):
             clock.check()
-            while len(samples) <= now // 60:  # more than one if a cycle ran late
-                minute = len(samples)
+            minute, first_of_minute = divmod(index, per_minute)
+            if first_of_minute == 0:
                 if minute == WARM_UP_MINUTE:
                     # Taken before the warm-up sample, so the snapshot's own memory
                     # counts in the warm-up sample as in the last one.
@@ -270,9 +273,7 @@ def run_soak(counters: Counters, cycle: Callable[[int], None],
             cycle(index)
             cycles += 1
             clock.sleep_until((index + 1) * cycle_seconds)
-        assert clock.now() >= end, f"the soak stopped at simulated second {clock.now():.0f}"
-        while len(samples) <= SOAK_MINUTES:
-            samples.append(take_sample(len(samples), counters))
+        samples.append(take_sample(SOAK_MINUTES, counters))
         real = time.monotonic() - clock.started
         top: list[str] = []
         if warm is not None:

@@ -23,7 +23,6 @@ from tests.reliability.soak import (
     MAAS_BANNER,
     SOAK_MINUTES,
     TRUENAS_BANNER,
-    WARM_UP_MINUTE,
     Counters,
     SoakResult,
     real_budget,
@@ -89,30 +88,42 @@ def _grows(values: list[int], since: int) -> bool:
     return all(values[m + 5] > values[m] for m in range(since, len(values) - 5))
 
 
+# Statuses a machine passes through on its own, on the simulator's clock.
+_MOVING = ("Deploying", "Releasing", "Disk erasing")
+
+
+def _settle_maas(client: MAASClient, counters: Counters, deadline: float) -> dict[str, str]:
+    """Statuses once no machine is deploying or releasing (on the simulator's clock)."""
+    while True:  # bounded by the deadline: each turn is one read
+        machines = counters.call(client.machines.read) or []
+        statuses = {m["system_id"]: m["status_name"] for m in machines}
+        if not any(status in _MOVING for status in statuses.values()):
+            return statuses
+        assert time.monotonic() < deadline, f"machines still moving: {statuses}"
+        time.sleep(0.05)  # a poll interval, not a head start: the clock runs at --speed
+
+
 @pytest.mark.timeout(TIMEOUT)
 def test_maas_client_soak(capsys: pytest.CaptureFixture[str],
                           tmp_path_factory: pytest.TempPathFactory) -> None:
     """One MAAS client: reads, events and a deploy/release lifecycle for 30 minutes."""
     counters = Counters()
     statuses: dict[str, str] = {}
-    lifecycle = {"deploys": 0, "releases": 0, "deployed": 0, "ready_again": 0}
+    # The last lifecycle call that succeeded on each machine: what it must end up as.
+    expected: dict[str, str] = {}
+    lifecycle = {"deploys": 0, "releases": 0}
     before = threading.active_count(), _open_fds()
 
     def observe(machines: object) -> None:
-        # Status changes seen between two reads: the simulator's clock moving machines on.
         for machine in machines if isinstance(machines, list) else ():
-            old, new = statuses.get(machine["system_id"]), machine["status_name"]
-            if old == "Deploying" and new == "Deployed":
-                lifecycle["deployed"] += 1
-            if old == "Releasing" and new == "Ready":
-                lifecycle["ready_again"] += 1
-            statuses[machine["system_id"]] = new
+            statuses[machine["system_id"]] = machine["status_name"]
 
     with sim_process("maas", SPEED, MAAS_BANNER) as banner:
         client = MAASClient(banner["url"], api_key=banner["api_key"], cache=False)
         try:
             observe(counters.call(client.machines.read))
             ids = sorted(statuses)
+            initial = dict(statuses)
 
             def cycle(index: int) -> None:
                 observe(counters.call(client.machines.read))
@@ -121,25 +132,34 @@ def test_maas_client_soak(capsys: pytest.CaptureFixture[str],
                 counters.call(client.tags.read)
 
             def each_minute(minute: int) -> None:
-                # A steady lifecycle: one release and one deploy a simulated minute; a
-                # deploy takes 5 simulated minutes, a release 30 seconds.
+                # A steady lifecycle: one release and one deploy a simulated minute, on
+                # machines the read just before shows Deployed and Ready.
                 observe(counters.call(client.machines.read))
                 deployed = sorted(s for s, status in statuses.items() if status == "Deployed")
                 ready = sorted(s for s, status in statuses.items() if status == "Ready")
                 if deployed and counters.call(client.machine.release, deployed[0]):
                     lifecycle["releases"] += 1
+                    expected[deployed[0]] = "Ready"
                 if ready and counters.call(client.machine.deploy, ready[0]):
                     lifecycle["deploys"] += 1
+                    expected[ready[0]] = "Deployed"
 
             result = run_soak(counters, cycle, each_minute, CYCLE_SECONDS, SPEED)
+            final = _settle_maas(client, counters, time.monotonic() + TIMEOUT / 2)
         finally:
             client.close()
     _report_and_check("maas", result, counters, before, tmp_path_factory, capsys,
                       **lifecycle)
-    # Deploys and releases went through along simulated time (the simulator's clock ran
-    # at the speed the soak paced itself by): ~30 started, ~25 finished.
-    assert lifecycle["deploys"] >= 20 and lifecycle["releases"] >= 15, lifecycle
-    assert lifecycle["deployed"] >= 15 and lifecycle["ready_again"] >= 10, lifecycle
+    # Invariants, whatever the machine's speed: the lifecycle ran (there is a Deployed or
+    # Ready machine at every minute), every accepted deploy and release took effect and
+    # nothing happened twice or on its own: the machines are what our last call made them,
+    # and the others are as they were (deploying or releasing ones finished).
+    assert lifecycle["deploys"] >= 1 and lifecycle["releases"] >= 1, lifecycle
+    wrong = {s: (final.get(s), want) for s, want in expected.items() if final.get(s) != want}
+    assert not wrong, f"machines not in the status their last call asked for: {wrong}"
+    untouched = {s: (initial[s], final.get(s)) for s in ids if s not in expected
+                 and initial[s] not in _MOVING and final.get(s) != initial[s]}
+    assert not untouched, f"machines changed without a call: {untouched}"
 
 
 @pytest.mark.timeout(TIMEOUT)
@@ -148,12 +168,18 @@ def test_truenas_client_soak(capsys: pytest.CaptureFixture[str],
     """One TrueNAS client: calls, a job a minute and a job subscription for 30 minutes."""
     counters = Counters()
     jobs = {"wipes": 0}
-    lock = threading.Lock()
+    # Jobs whose end came as an event: job id -> how many end events (must be 1 each).
+    ended: dict[int, int] = {}
+    lock = threading.Condition()
     before = threading.active_count(), _open_fds()
 
     def on_job_event(event: Event) -> None:  # on the client's event thread
         with lock:
             counters.events += 1
+            fields = event.fields if isinstance(event.fields, dict) else {}
+            if fields.get("method") == "disk.wipe" and fields.get("state") in _ENDED:
+                ended[fields["id"]] = ended.get(fields["id"], 0) + 1
+                lock.notify_all()
 
     # The subscription is held the whole run: every job's progress comes back as
     # core.get_jobs events.
@@ -175,11 +201,17 @@ def test_truenas_client_soak(capsys: pytest.CaptureFixture[str],
             jobs["wipes"] += counters.failures == failed
 
         result = run_soak(counters, cycle, each_minute, CYCLE_SECONDS, SPEED)
-    _report_and_check("truenas", result, counters, before, tmp_path_factory, capsys, **jobs)
+        with lock:  # the last job's end event may still be on its way
+            lock.wait_for(lambda: len(ended) >= jobs["wipes"], timeout=30)
+    _report_and_check("truenas", result, counters, before, tmp_path_factory, capsys,
+                      **jobs, ended_events=len(ended))
+    # Nothing lost, nothing twice: every minute's job ran, and each one's end came as
+    # exactly one event.
     assert jobs["wipes"] == SOAK_MINUTES
-    # Events kept coming: more in every 5 simulated minutes after warm-up.
-    events = [sample.events for sample in result.samples]
-    assert events[-1] > 0 and _grows(events, since=WARM_UP_MINUTE), events
+    assert len(ended) == SOAK_MINUTES and set(ended.values()) == {1}, ended
+
+
+_ENDED = ("SUCCESS", "FAILED", "ABORTED")
 
 
 def _report(name: str, result: SoakResult, counters: Counters,
