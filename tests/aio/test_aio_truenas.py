@@ -181,19 +181,27 @@ async def test_a_poll_over_a_dropped_connection_is_retried(
 
 
 @pytest.mark.asyncio
-async def test_waiting_gives_up_naming_the_job_when_the_server_stays_away(
-        sim: TrueNASSimulator) -> None:
-    async with await connect(sim.url, username=sim.username, password=sim.password,
-                             cache=False, job_poll_interval=0.05,
-                             retry=RetryPolicy.never()) as nas:
-        job = await nas.disk.wipe("sda", "FULL")
-        restarting = threading.Thread(target=sim.restart, kwargs={"downtime": 3.0})
-        restarting.start()
-        try:
-            with pytest.raises(errors.ConnectionClosed) as caught:
-                await job.wait(timeout=30)
-        finally:
-            await asyncio.get_running_loop().run_in_executor(None, restarting.join, 10)
+async def test_waiting_gives_up_naming_the_job_when_the_server_stays_away() -> None:
+    # At speed 1 a FULL wipe takes 50 real seconds, so it cannot end before the server
+    # goes away, however slow this machine; the server stays away until the test is done.
+    with TrueNASSimulator(speed=1.0) as sim:
+        async with await connect(sim.url, username=sim.username, password=sim.password,
+                                 cache=False, job_poll_interval=0.05,
+                                 retry=RetryPolicy.never()) as nas:
+            job = await nas.disk.wipe("sda", "FULL")
+            down = threading.Event()
+            restarting = threading.Thread(target=sim.restart,
+                                          kwargs={"downtime": 120.0, "on_down": down.set})
+            restarting.start()
+            loop = asyncio.get_running_loop()
+            try:
+                assert await loop.run_in_executor(None, down.wait, 30), "never went down"
+                with pytest.raises(errors.ConnectionClosed) as caught:
+                    await job.wait(timeout=30)
+            finally:
+                sim.stop()  # ends the downtime
+                await loop.run_in_executor(None, restarting.join, 10)
+    assert not restarting.is_alive()
     assert f"job {job.id} (disk.wipe)" in str(caught.value)
     assert caught.value.method == "disk.wipe"
 
