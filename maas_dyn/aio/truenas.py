@@ -7,6 +7,11 @@ reply completes a future on the connection's reader thread
 awaitable. So there is no thread per call and the event loop never blocks: hundreds of
 coroutines can wait on one WebSocket, at most ``max_in_flight`` of them on the wire.
 
+Nothing that can block runs on the loop: connecting and logging in again run in the
+default executor, and a frame that cannot be written at once (a large one, or a server
+that is not reading) is written by the connection's sender thread. A call's ``timeout``
+covers all of it (reconnect, login, send and reply).
+
 Jobs come back as :class:`AsyncJob`; ``await job.wait()`` follows the ``core.get_jobs``
 events (delivered to the loop with ``call_soon_threadsafe``) and polls as a safety net,
 like the sync :class:`~maas_dyn.truenas.Job`, and fails with the same typed errors.
@@ -17,6 +22,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import Callable, Mapping
 from concurrent.futures import Future
 from functools import partial
@@ -30,7 +36,7 @@ from maas_dyn.errors import (
     TransportError,
     TrueNASAPIError,
 )
-from maas_dyn.truenas.client import Client
+from maas_dyn.truenas.client import Client, _NotConnected, _positional
 from maas_dyn.truenas.events import Subscription
 from maas_dyn.truenas.jobs import (
     JOBS_COLLECTION,
@@ -188,26 +194,56 @@ class AsyncClient:
 
     # -- calls ----------------------------------------------------------------------------
 
-    async def _send(self, submit: Callable[[], Future[Any]], method: str,
+    async def _send(self, submit: Callable[[float | None], Future[Any]], method: str,
                     timeout: float | None) -> Any:
+        deadline = None if timeout is None else time.monotonic() + timeout
+        client = self.client
         async with self._slots:
-            if not self.client.connected:
-                # Connecting and logging in block: do it off the loop, once.
-                await asyncio.get_running_loop().run_in_executor(None, self.client.ping)
-            reply = asyncio.wrap_future(submit())
+            reply: asyncio.Future[Any] | None = None
+            # Two turns at most: a connection that drops between the check and the send
+            # is reopened once (nothing was sent), off the loop.
+            for turn in range(2):
+                if not client.connected:
+                    await self._reconnect(method, deadline)
+                try:
+                    reply = asyncio.wrap_future(submit(deadline))
+                    break
+                except _NotConnected:
+                    if turn:
+                        raise
+            assert reply is not None
+            left = None if deadline is None else max(deadline - time.monotonic(), 0.0)
             try:
-                return await asyncio.wait_for(reply, timeout)
+                return await asyncio.wait_for(reply, left)
             except asyncio.TimeoutError:
                 # wait_for cancelled the future, which freed its call slot.
                 raise Timeout(f"{method} got no answer within {timeout:g} s; it may still "
                               "run on the server", method=method,
-                              url=self.client.endpoint.url) from None
+                              url=client.endpoint.url) from None
+
+    async def _reconnect(self, method: str, deadline: float | None) -> None:
+        # Connecting and logging in block: off the loop, within the call's deadline.
+        client = self.client
+        work = asyncio.get_running_loop().run_in_executor(
+            None, partial(client._connection_for, method, deadline))
+        left = None if deadline is None else max(deadline - time.monotonic(), 0.0)
+        try:
+            await asyncio.wait_for(work, left)
+        except asyncio.TimeoutError:
+            raise Timeout(f"{method} was not sent: reconnecting to {client.endpoint.url} "
+                          "took longer than the call's timeout", method=method,
+                          url=client.endpoint.url) from None
 
     async def _invoke(self, operation: Operation, args: tuple[Any, ...],
                       kwargs: dict[str, Any]) -> Any:
         spec: MethodSpec = operation.payload
-        result = await self._send(partial(self.client.submit_operation, operation, args, kwargs),
-                                  spec.name, self.client.call_timeout)
+        params, filled = _positional(operation, args, kwargs)
+
+        def submit(deadline: float | None) -> Future[Any]:
+            return self.client._submit(spec.name, params, spec, filled, deadline=deadline,
+                                       connect=False)
+
+        result = await self._send(submit, spec.name, self.client.call_timeout)
         if spec.job and isinstance(result, int) and not isinstance(result, bool):
             return AsyncJob(self, result, spec.name)
         return result
@@ -227,8 +263,14 @@ class AsyncClient:
             The result (the job id for a job method without ``job=True``).
         """
         reply_timeout = self.client.call_timeout if timeout is _UNSET else timeout
-        result = await self._send(partial(self.client.submit, method, *params), method,
-                                  reply_timeout)
+        methods = self.client.methods
+        spec = methods.get(method) if methods is not None else None
+
+        def submit(deadline: float | None) -> Future[Any]:
+            return self.client._submit(method, list(params), spec, (), deadline=deadline,
+                                       connect=False)
+
+        result = await self._send(submit, method, reply_timeout)
         if not job:
             return result
         if not isinstance(result, int) or isinstance(result, bool):

@@ -29,6 +29,7 @@ from maas_dyn.errors import (
     ConnectionClosed,
     ConnectionFailed,
     InvalidParametersError,
+    Timeout,
     TooManyConcurrentCalls,
     TransportError,
     TrueNASAPIError,
@@ -45,7 +46,15 @@ from maas_dyn.truenas.login import Credentials, OTPSource, check_api_key_transpo
 from maas_dyn.truenas.messages import Event
 from maas_dyn.truenas.methods import Methods, MethodSpec, Tree, build_tree
 from maas_dyn.truenas.schema import validate_params
-from maas_dyn.truenas.transport import CallLimits, Connection, HandshakeRejected, Link, open_link
+from maas_dyn.truenas.transport import (
+    CallLimits,
+    Connection,
+    ConnectTimeout,
+    HandshakeRejected,
+    Link,
+    WireLimits,
+    open_link,
+)
 
 __all__ = ["Client", "MethodsChangedWarning", "Opener", "connect"]
 
@@ -65,6 +74,21 @@ class MethodsChangedWarning(UserWarning):
 
 def _default_opener(url: str, verify: bool | str, timeout: float) -> Link:
     return open_link(url, verify=verify, timeout=timeout)
+
+
+class _NotConnected(ConnectionFailed):
+    """There is no open connection and the caller must not open one on its thread."""
+
+
+def _left(deadline: float | None) -> float | None:
+    return None if deadline is None else max(deadline - time.monotonic(), 0.0)
+
+
+def _sooner(deadline: float | None, seconds: float | None) -> float | None:
+    if seconds is None:
+        return deadline
+    other = time.monotonic() + seconds
+    return other if deadline is None or other < deadline else deadline
 
 
 _FRAMINGS: Mapping[str, Callable[[], Framing]] = {
@@ -98,8 +122,17 @@ class Client:
         methods: A ``core.get_methods`` document to use instead of fetching one; the
             client is then built without any network I/O and connects on first call.
         verify: TLS verification: ``True`` (default), ``False``, or a CA bundle path.
-        connect_timeout: Seconds to connect and finish the handshake.
-        call_timeout: Default seconds to wait for each reply (``None``: no limit).
+            What is passed wins over environment variables (``REQUESTS_CA_BUNDLE``,
+            ``CURL_CA_BUNDLE``, ``WEBSOCKET_CLIENT_CA_BUNDLE``) for the WebSocket and
+            for file transfers; with ``True`` file transfers use requests' default
+            trust (which those variables may set).
+        connect_timeout: Seconds to open a connection, in total: TCP, TLS, the
+            WebSocket upgrade and the protocol handshake. Logging in then gets
+            ``call_timeout`` in total, loading the method document another.
+        call_timeout: Default seconds for each call, in total: reconnecting and
+            logging in again when the connection had dropped, waiting for a slot,
+            sending and the reply (``None``: no limit; sending is still bounded by
+            ``send_timeout``).
         validate: Check parameters against the method's schema before sending.
         cache: ``True`` for the user cache directory, a :class:`DescriptionCache`, or
             ``False`` to never read or write cached method documents.
@@ -120,6 +153,15 @@ class Client:
             never re-sent. ``RetryPolicy.never()`` fails at once.
         opener: Opens the WebSocket (a seam for tests); ``opener(url, verify, timeout)``.
         http: The ``requests`` session for file transfers.
+        send_timeout: Seconds any frame may take to be written; a server that reads
+            nothing for this long is dropped (a call's own timeout may end it sooner).
+        close_timeout: :meth:`close` returns within about twice this, whatever the
+            server does.
+        max_frame_bytes: Largest WebSocket frame accepted from the server.
+        max_message_bytes: Largest WebSocket message (summed over its frames).
+        max_header_bytes: Largest answer to the WebSocket upgrade.
+        max_queued_events: Events waiting for subscription callbacks (or an
+            :meth:`events` iterator) before the oldest are dropped and counted.
 
     Raises:
         InvalidURLError: The URL cannot be used.
@@ -154,6 +196,12 @@ class Client:
         retry: RetryPolicy | None = None,
         opener: Opener | None = None,
         http: requests.Session | None = None,
+        send_timeout: float = 30.0,
+        close_timeout: float = 1.0,
+        max_frame_bytes: int = WireLimits.max_frame_bytes,
+        max_message_bytes: int = WireLimits.max_message_bytes,
+        max_header_bytes: int = WireLimits.max_header_bytes,
+        max_queued_events: int = 10_000,
     ):
         self.endpoint: Endpoint = parse_endpoint(url, api_version)
         if protocol == "legacy":
@@ -176,7 +224,10 @@ class Client:
         self._discovery: Discovery = discovery
         self._ping_interval = ping_interval
         self._limits = limits or CallLimits()
-        self._opener: Opener = opener or _default_opener
+        self.send_timeout = send_timeout
+        self.close_timeout = close_timeout
+        self._wire = WireLimits(max_frame_bytes, max_message_bytes, max_header_bytes)
+        self._opener: Opener = opener or self._open_link
         self._http = http
         self._cache = DescriptionCache("truenas") if cache is True else (cache or None)
         self._conn: Connection | None = None
@@ -192,7 +243,8 @@ class Client:
         self._from_server = methods is None
         self._tree = Tree({}, {}, {})
         self.methods: Methods | None = None
-        self._hub = EventHub(self._connection, timeout=call_timeout)
+        self._hub = EventHub(self._connection, timeout=call_timeout,
+                             max_queued=max_queued_events, close_timeout=close_timeout)
         if methods is not None:
             self._install(methods)
         else:
@@ -251,10 +303,17 @@ class Client:
             self.methods = methods
         _log.debug("TrueNAS %s: %d methods", self.endpoint.url, len(methods))
 
+    def _open_link(self, url: str, verify: bool | str, timeout: float) -> Link:
+        return open_link(url, verify=verify, timeout=timeout, limits=self._wire,
+                         send_timeout=self.send_timeout)
+
     def _load_methods(self, connection: Connection, *, version: str | None = None,
-                      use_cache: bool = True) -> None:
+                      use_cache: bool = True, deadline: float | None = None) -> None:
+        # Each step gets call_timeout (a full get_methods that times out falls back to
+        # per-service calls), all within the deadline of a call that triggered the load.
         def call(method: str, params: list[Any]) -> Any:
-            return connection.call(method, params, self.call_timeout)
+            return connection.call(method, params,
+                                   deadline=_sooner(deadline, self.call_timeout))
 
         version = self.version = version or server_version(call)
         cache = None
@@ -284,12 +343,16 @@ class Client:
 
     # -- the connection -----------------------------------------------------------------------
 
-    def _connection(self) -> Connection:
+    def _connection(self, deadline: float | None = None) -> Connection:
         connection = self._conn
         if connection is not None and not connection.closed:
             return connection
         asked = time.monotonic()
-        with self._connect_lock:
+        wait = _left(deadline)
+        if not self._connect_lock.acquire(timeout=-1 if wait is None else wait):
+            raise ConnectTimeout(f"another thread was still connecting to {self.endpoint.url} "
+                                 "when the call's timeout ran out", url=self.endpoint.url)
+        try:
             if self._conn is not None and not self._conn.closed:
                 return self._conn
             if self._closed:
@@ -300,19 +363,28 @@ class Client:
                 # This caller waited for a round of attempts that failed: say so, at once.
                 raise ConnectionFailed(failed[1], url=self.endpoint.url)
             again = self._conn is not None
-            connection = self._open_retrying()
+            connection = self._open_retrying(deadline)
+            if self._closing.is_set():  # close() gave up waiting for this connect
+                connection.close(self.close_timeout)
+                raise ConnectionClosed(f"the client for {self.endpoint.url} was closed",
+                                       url=self.endpoint.url)
             self._conn = connection
             if self._from_server and (again or self.methods is None):
-                self._reload_if_changed(connection)
+                self._reload_if_changed(connection, deadline)
             self._hub.attach(connection)
             return connection
+        finally:
+            self._connect_lock.release()
 
-    def _connection_for(self, method: str) -> Connection:
+    def _connection_for(self, method: str, deadline: float | None = None) -> Connection:
         try:
-            return self._connection()
+            return self._connection(deadline)
         except (TransportError, TooManyConcurrentCalls) as exc:
             if self._closing.is_set():
                 raise
+            if isinstance(exc, Timeout):
+                raise ConnectTimeout(f"{method} was not sent: {exc}", method=method,
+                                     url=exc.url) from exc
             # A failed (re)connect step (open, login, version check) names its own method,
             # and may be a drop, a timeout or a busy server; what matters to the caller is
             # that *its* call was certainly not sent, so it may be sent again.
@@ -323,19 +395,29 @@ class Client:
                 raise rejected from exc
             raise ConnectionFailed(message, method=method, url=exc.url) from exc
 
-    def _open_retrying(self) -> Connection:
+    def _open_retrying(self, deadline: float | None = None) -> Connection:
         # The WebSocket upgrade is an HTTP GET: when it fails, nothing of any call was
         # sent, so every call may wait (bounded by the policy) for the server to return.
         started, attempts = time.monotonic(), 0
         while True:
             attempts += 1
             try:
-                connection = self._open()
+                connection = self._open(deadline)
             except ConnectionFailed as exc:
+                if deadline is not None and time.monotonic() >= deadline:
+                    # The caller's time is up; another caller may try again at once.
+                    raise ConnectTimeout(f"could not reconnect to {self.endpoint.url} "
+                                         f"within the call's timeout ({exc})",
+                                         url=self.endpoint.url) from None
                 rejected = exc.status if isinstance(exc, HandshakeRejected) else None
                 wait = self.retry.delay(attempts, "GET", status=rejected,
                                         error=None if rejected else exc,
                                         elapsed=time.monotonic() - started)
+                left = _left(deadline)
+                if wait is not None and left is not None and wait >= left:
+                    raise ConnectTimeout(f"could not reconnect to {self.endpoint.url} "
+                                         f"within the call's timeout ({exc})",
+                                         url=self.endpoint.url) from None
                 if wait is None:
                     # Only the text is kept: the error itself would pin its traceback.
                     self._connect_failed = (time.monotonic(), str(exc))
@@ -349,41 +431,57 @@ class Client:
             self._connect_failed = None
             return connection
 
-    def _open(self) -> Connection:
+    def _open(self, deadline: float | None = None) -> Connection:
         endpoint = self.endpoint
+        opening = _sooner(deadline, self.connect_timeout)
+        assert opening is not None
+
+        def left() -> float:
+            remaining = opening - time.monotonic()
+            if remaining <= 0:
+                raise ConnectTimeout(f"could not connect to {endpoint.url} in time",
+                                     url=endpoint.url)
+            return remaining
+
         try:
-            link = self._opener(endpoint.url, self._verify, self.connect_timeout)
+            link = self._opener(endpoint.url, self._verify, left())
         except HandshakeRejected as exc:
             if self._protocol != "auto" or endpoint.protocol != "jsonrpc" or exc.status != 404:
                 raise
             endpoint = endpoint.legacy()
             _log.info("%s has no JSON-RPC API (HTTP 404); using the legacy protocol at %s",
                       self.endpoint.url, endpoint.url)
-            link = self._opener(endpoint.url, self._verify, self.connect_timeout)
+            link = self._opener(endpoint.url, self._verify, left())
             self.endpoint = endpoint
         connection = Connection(
             link, _FRAMINGS[endpoint.protocol](), url=endpoint.url, limits=self._limits,
             ping_interval=self._ping_interval, on_notice=self._hub.on_notice,
-            on_close=self._on_close)
-        connection.start(self.connect_timeout)
+            on_close=self._on_close, send_timeout=self.send_timeout)
+        try:
+            connection.start(left())
+        except Timeout:
+            raise ConnectTimeout(f"{endpoint.url} did not finish the handshake in time",
+                                 url=endpoint.url) from None
         if self._credentials is not None:
+            logging_in = _sooner(deadline, self.call_timeout)
             try:
-                login(lambda method, params: connection.call(method, params, self.call_timeout),
+                login(lambda method, params: connection.call(method, params,
+                                                             deadline=logging_in),
                       self._credentials, endpoint.url)
             except BaseException:
                 connection.close()
                 raise
         return connection
 
-    def _reload_if_changed(self, connection: Connection) -> None:
+    def _reload_if_changed(self, connection: Connection, deadline: float | None = None) -> None:
         before = self.version
         version = None
         if self.methods is not None:
-            version = server_version(
-                lambda method, params: connection.call(method, params, self.call_timeout))
+            version = server_version(lambda method, params: connection.call(
+                method, params, deadline=_sooner(deadline, self.call_timeout)))
             if version == before:
                 return
-        self._load_methods(connection, version=version)
+        self._load_methods(connection, version=version, deadline=deadline)
         if before is not None and self.version != before:
             _log.warning("%s now runs %s (was %s); methods reloaded", self.endpoint.url,
                          self.version, before)
@@ -554,12 +652,20 @@ class Client:
                                              errors=problems)
 
     def _submit(self, method: str, params: list[Any], spec: MethodSpec | None,
-                filled: set[int] | tuple[()]) -> Future[Any]:
+                filled: set[int] | tuple[()], *, deadline: float | None = None,
+                connect: bool = True) -> Future[Any]:
+        if not connect:
+            # The async facade: connecting blocks, so it is done off the loop instead.
+            current = self._conn
+            if current is None or current.closed:
+                raise _NotConnected(f"{method} was not sent: not connected",
+                                    method=method, url=self.endpoint.url)
         self._check(method, params, spec, filled)
         self.hooks.emit("before-call", method=method, params=params)
         started = time.monotonic()
         try:
-            future = self._connection_for(method).submit(method, params)
+            future = self._connection_for(method, deadline).submit(method, params,
+                                                                   deadline=deadline)
         except TrueNASAPIError as exc:
             self._log_call(method, started, type(exc).__name__)
             self.hooks.emit("after-call", method=method, result=None, error=exc)
@@ -583,12 +689,13 @@ class Client:
 
     def _call(self, method: str, params: list[Any], spec: MethodSpec | None,
               filled: set[int] | tuple[()], timeout: float | None) -> Any:
+        deadline = None if timeout is None else time.monotonic() + timeout
         self._check(method, params, spec, filled)
         self.hooks.emit("before-call", method=method, params=params)
-        connection = self._connection_for(method)
+        connection = self._connection_for(method, deadline)
         started = time.monotonic()
         try:
-            result = connection.call(method, params, timeout)
+            result = connection.call(method, params, deadline=deadline)
         except TrueNASAPIError as exc:
             self._log_call(method, started, type(exc).__name__)
             self.hooks.emit("after-call", method=method, result=None, error=exc)
@@ -614,7 +721,9 @@ class Client:
             Seconds the round trip took.
         """
         started = time.monotonic()
-        self._connection().ping(self.call_timeout if timeout is None else timeout)
+        limit = self.call_timeout if timeout is None else timeout
+        deadline = None if limit is None else started + limit
+        self._connection(deadline).ping(_left(deadline))
         return time.monotonic() - started
 
     # -- jobs -----------------------------------------------------------------------------------
@@ -730,12 +839,18 @@ class Client:
     def close(self) -> None:
         """Close the connection, stop event delivery and join every thread."""
         self._closing.set()  # first: a connect round waiting to retry gives up now
-        with self._connect_lock:
+        # A connect in progress is bounded by connect_timeout; close() does not wait
+        # for it longer than close_timeout, and that connect closes what it opened.
+        locked = self._connect_lock.acquire(timeout=self.close_timeout)
+        try:
             self._closed = True
             connection, self._conn = self._conn, None
+        finally:
+            if locked:
+                self._connect_lock.release()
         self._hub.close()
         if connection is not None:
-            connection.close()
+            connection.close(self.close_timeout)
         if self._http is not None:
             self._http.close()
 

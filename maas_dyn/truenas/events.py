@@ -6,6 +6,14 @@ once: callbacks run on one dispatcher thread of the client (in order, and free t
 calls), iterators get them through a bounded queue, and internal listeners (the job
 tracker) take them inline. After a reconnect every name still listened to is subscribed
 again on the new connection.
+
+The callback queue is bounded (``max_queued``, ``Client(max_queued_events=...)``): a
+server flooding events faster than the callbacks take them cannot grow memory without
+bound. When it is full the **oldest** queued event is dropped (the newest state matters
+most for collection updates), counted on the subscription (:attr:`Subscription.dropped`)
+and on the hub, and logged once per overflow at WARNING. :meth:`EventHub.close` does not
+run the backlog: queued events are discarded, and it waits at most ``close_timeout``
+for a callback that is running.
 """
 
 from __future__ import annotations
@@ -14,6 +22,7 @@ import itertools
 import logging
 import queue
 import threading
+from collections import deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -61,9 +70,10 @@ class _Dispatched(_Listener):
     def __init__(self, callback: Callback, hub: EventHub):
         self._callback = callback
         self._hub = hub
+        self.dropped = 0
 
     def deliver(self, event: Event) -> None:
-        self._hub.dispatch(self._callback, event)
+        self._hub.dispatch(self._callback, event, self)
 
 
 @dataclass(frozen=True)
@@ -136,6 +146,11 @@ class Subscription:
         """Whether the listener still receives events."""
         return self._active
 
+    @property
+    def dropped(self) -> int:
+        """Events dropped (oldest first) because the callbacks fell too far behind."""
+        return int(getattr(self._listener, "dropped", 0))
+
     def unsubscribe(self) -> None:
         """Stop receiving events (ends the server subscription if no one else listens)."""
         if self._active:
@@ -167,11 +182,11 @@ class EventStream:
     """
 
     def __init__(self, hub: EventHub, name: str, timeout: float | None = None,
-                 backlog: int = STREAM_BACKLOG):
+                 backlog: int | None = None):
         self.name = name
         self._hub = hub
         self._timeout = timeout
-        self._listener = _Queued(backlog)
+        self._listener = _Queued(hub.max_queued if backlog is None else backlog)
         self._subscription = hub.listen(name, self._listener)
 
     @property
@@ -227,16 +242,24 @@ class EventHub:
         connect: Returns the client's live connection, connecting (and logging in)
             when needed.
         timeout: Seconds to wait for the server to accept a subscription.
+        max_queued: Events waiting for callbacks (and for each iterator) before the
+            oldest are dropped.
+        close_timeout: Seconds :meth:`close` waits for a callback that is running.
     """
 
-    def __init__(self, connect: Callable[[], Connection], timeout: float | None = 30.0):
+    def __init__(self, connect: Callable[[], Connection], timeout: float | None = 30.0,
+                 max_queued: int = STREAM_BACKLOG, close_timeout: float = 1.0):
         self._connect = connect
         self._timeout = timeout
+        self.max_queued = max_queued
+        self._close_timeout = close_timeout
         self._lock = threading.Lock()
         self._entries: dict[str, _Entry] = {}
         self._routes: dict[str, tuple[_Entry, ...]] = {}
-        # None is the sentinel that stops the dispatcher.
-        self._queue: queue.Queue[tuple[Callback, Event] | None] = queue.Queue()
+        self._queue: deque[tuple[Callback, Event, _Dispatched]] = deque()
+        self._ready = threading.Condition(threading.Lock())
+        self._overflowing = False
+        self.dropped = 0
         self._dispatcher: threading.Thread | None = None
         self._closed = False
 
@@ -360,25 +383,49 @@ class EventHub:
 
     # -- the dispatcher thread ----------------------------------------------------------------
 
-    def dispatch(self, callback: Callback, event: Event) -> None:
-        """Queue a callback for the dispatcher thread (started on first use)."""
-        with self._lock:
+    def dispatch(self, callback: Callback, event: Event,
+                 listener: _Dispatched | None = None) -> None:
+        """Queue a callback for the dispatcher thread (started on first use).
+
+        Never blocks (it runs on the reader thread): a full queue drops its oldest event.
+        """
+        if self._dispatcher is None:
+            with self._lock:
+                if self._closed:
+                    return
+                if self._dispatcher is None:
+                    self._dispatcher = threading.Thread(
+                        target=self._run, daemon=True,
+                        name=f"maas_dyn-truenas-events-{next(_dispatcher_numbers)}")
+                    self._dispatcher.start()
+        owner = listener if listener is not None else _Dispatched(callback, self)
+        with self._ready:
             if self._closed:
                 return
-            if self._dispatcher is None:
-                self._dispatcher = threading.Thread(
-                    target=self._run, daemon=True,
-                    name=f"maas_dyn-truenas-events-{next(_dispatcher_numbers)}")
-                self._dispatcher.start()
-        self._queue.put((callback, event))
+            waiting = self._queue
+            if len(waiting) >= self.max_queued:
+                _, old, loser = waiting.popleft()
+                loser.dropped += 1
+                self.dropped += 1
+                if not self._overflowing:
+                    self._overflowing = True
+                    _log.warning("event callbacks fell %d events behind; dropping the oldest "
+                                 "(%s); raise Client(max_queued_events=...) or make the "
+                                 "callbacks faster", self.max_queued, old.collection)
+            elif self._overflowing and len(waiting) < self.max_queued // 2:
+                self._overflowing = False
+            waiting.append((callback, event, owner))
+            self._ready.notify()
 
     def _run(self) -> None:
-        # Ends at the None sentinel that close() queues.
+        # Ends when close() sets _closed; the backlog is then discarded, not run.
         while True:
-            item = self._queue.get()
-            if item is None:
-                return
-            callback, event = item
+            with self._ready:
+                while not self._queue and not self._closed:
+                    self._ready.wait()
+                if self._closed:
+                    return
+                callback, event, _ = self._queue.popleft()
             try:
                 callback(event)
             except Exception:
@@ -394,7 +441,11 @@ class EventHub:
             dispatcher, self._dispatcher = self._dispatcher, None
         for listener in listeners:
             listener.stop()
-        if dispatcher is not None:
-            self._queue.put(None)
-            if dispatcher is not threading.current_thread():
-                dispatcher.join()
+        with self._ready:
+            self._queue.clear()  # the backlog is not run
+            self._ready.notify_all()
+        if dispatcher is not None and dispatcher is not threading.current_thread():
+            dispatcher.join(self._close_timeout)
+            if dispatcher.is_alive():
+                _log.warning("an event callback was still running %g s after close",
+                             self._close_timeout)

@@ -6,6 +6,12 @@ authenticated with a short-lived token (``Authorization: Token ...``) and answer
 ``{"job_id": N}``. A download URL comes from ``core.download`` and carries its own
 ``auth_token`` query parameter, a secret: it is never logged, and errors show the URL
 with the token redacted (urllib3's debug log of request lines is filtered too).
+
+TLS: every request passes the session's ``verify`` explicitly, so a CA bundle path or
+``False`` that the user gave is not replaced by ``REQUESTS_CA_BUNDLE`` or
+``CURL_CA_BUNDLE`` (requests lets those override a session's setting). Redirects are not
+followed (the token would go where the server says): a 3xx answer raises
+:class:`~maas_dyn.errors.RedirectRefused`.
 """
 
 from __future__ import annotations
@@ -25,6 +31,7 @@ from maas_dyn._secrets import REDACTED, protect_urllib3_logs, redact_query
 from maas_dyn.errors import (
     AuthenticationError,
     ConnectionFailed,
+    RedirectRefused,
     Timeout,
     TransportError,
     TrueNASAPIError,
@@ -60,9 +67,15 @@ def _mask(text: str, secrets: list[str]) -> str:
 
 
 def _check(response: requests.Response, what: str, url: str, secrets: list[str]) -> None:
-    if response.status_code < 400:
+    if response.status_code < 300:
         return
     safe = redact_query(url)
+    if response.status_code < 400:
+        location = _mask(response.headers.get("Location", ""), secrets + _secrets_of(url))
+        raise RedirectRefused(
+            f"{what} {safe} answered with a redirect (HTTP {response.status_code}) to "
+            f"{location or 'nowhere'}; file transfers do not follow redirects",
+            status=response.status_code, location=location, method=what, url=safe)
     # A server may echo what it refused: mask the secrets in its answer too.
     text = _mask(response.text[:500].strip(), secrets + _secrets_of(url)) or response.reason
     if response.status_code in (401, 403):
@@ -113,6 +126,7 @@ def upload(session: requests.Session, base: str, token: str, method: str,
         try:
             response = session.post(
                 url, headers={"Authorization": f"Token {token}"}, timeout=timeout,
+                verify=session.verify, allow_redirects=False,
                 files=[("data", (None, data, "application/json")),
                        ("file", (filename, handle, "application/octet-stream"))])
         except requests.RequestException as exc:
@@ -154,7 +168,8 @@ def download(session: requests.Session, base: str, path: str, target: FileTarget
     written = 0
     error: TransportError | None = None
     try:
-        with session.get(url, stream=True, timeout=timeout) as response:
+        with session.get(url, stream=True, timeout=timeout, verify=session.verify,
+                         allow_redirects=False) as response:
             _check(response, "GET", url, [])
             with _opened(target, "wb") as handle:
                 for chunk in response.iter_content(CHUNK):

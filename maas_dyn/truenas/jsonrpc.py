@@ -340,10 +340,13 @@ class JSONRPCFraming:
             params = params if isinstance(params, Mapping) else {}
             handler = _NOTIFICATIONS.get(str(method))
             return [handler(params)] if handler else []
-        if "id" not in message or not _hashable(message["id"]):
-            return []  # an id no request of ours has (a list or object): nobody waits for it
+        id_ = message.get("id")
+        if type(id_) is not int:
+            # Our ids are integers; true == 1 and 1.0 == 1 in Python, so anything else
+            # (a bool, a float, text, a list) must not be matched to one of our requests.
+            return []
         error = message.get("error")
-        return [Reply(message["id"], message.get("result"),
+        return [Reply(id_, message.get("result"),
                       error if isinstance(error, Mapping) else None)]
 
     def error(self, error: Mapping[str, Any], method: str, url: str) -> TrueNASAPIError:
@@ -408,12 +411,12 @@ class LegacyFraming:
 def _legacy_id(value: object) -> object:
     # Our ids are integers sent as text; answers echo the text. An unhashable id cannot be
     # one of ours; it becomes one that matches no request instead of breaking the lookup.
-    if not _hashable(value):
-        return None
     # isdigit() alone accepts "²" (int() refuses it) and digit strings too long to convert.
     if isinstance(value, str) and value.isascii() and value.isdigit() and len(value) < 20:
         return int(value)
-    return value
+    if type(value) is int or isinstance(value, str):
+        return value
+    return None  # true == 1 and 1.0 == 1 in Python: only a real integer may match
 
 
 def _legacy_result(message: Mapping[str, Any]) -> list[Incoming]:

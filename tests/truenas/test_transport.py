@@ -321,32 +321,50 @@ def test_open_link_failures() -> None:
 
 
 def test_open_link_maps_handshake_and_tls_errors(monkeypatch: pytest.MonkeyPatch) -> None:
+    import socket
     import ssl
 
-    def rejected(*a: Any, **k: Any) -> Any:
-        raise websocket.WebSocketBadStatusException("Handshake status %d %s", 404, "Not Found")
+    left, right = socket.socketpair()
+    try:
+        monkeypatch.setattr(transport.socket, "create_connection", lambda *a, **k: left)
 
-    monkeypatch.setattr(websocket, "create_connection", rejected)
-    with pytest.raises(transport.HandshakeRejected) as caught:
-        transport.open_link("wss://nas/api/current")
-    assert caught.value.status == 404
+        def rejected(*a: Any, **k: Any) -> Any:
+            raise websocket.WebSocketBadStatusException("Handshake status %d %s", 404,
+                                                        "Not Found")
 
-    def untrusted(*a: Any, **k: Any) -> Any:
-        error = ssl.SSLCertVerificationError("certificate verify failed")
-        error.verify_message = "self-signed certificate"
-        raise error
+        monkeypatch.setattr(websocket.WebSocket, "connect", rejected)
+        with pytest.raises(transport.HandshakeRejected) as caught:
+            transport.open_link("ws://nas/api/current")
+        assert caught.value.status == 404
 
-    monkeypatch.setattr(websocket, "create_connection", untrusted)
-    with pytest.raises(errors.ConnectionFailed, match="verify=False"):
-        transport.open_link("wss://nas/api/current")
+        class Untrusted:
+            def wrap_socket(self, *a: Any, **k: Any) -> Any:
+                error = ssl.SSLCertVerificationError("certificate verify failed")
+                error.verify_message = "self-signed certificate"
+                raise error
+
+        monkeypatch.setattr(transport, "_ssl_context", lambda verify: Untrusted())
+        with pytest.raises(errors.ConnectionFailed, match="verify=False"):
+            transport.open_link("wss://nas/api/current")
+    finally:
+        left.close()
+        right.close()
 
 
-@pytest.mark.parametrize(("verify", "expected"), [
-    (True, {"cert_reqs": 2}), (False, {"cert_reqs": 0, "check_hostname": False}),
-    ("/ca.pem", {"cert_reqs": 2, "ca_certs": "/ca.pem"}),
+@pytest.mark.parametrize(("verify", "mode", "hostname"), [
+    (True, 2, True), (False, 0, False), (__file__, 2, True),
 ])
-def test_tls_options(verify: Any, expected: dict[str, Any]) -> None:
-    assert transport._sslopt(verify) == expected
+def test_tls_options(verify: Any, mode: int, hostname: bool,
+                     monkeypatch: pytest.MonkeyPatch) -> None:
+    import ssl
+
+    loaded: list[Any] = []
+    monkeypatch.setattr(ssl.SSLContext, "load_verify_locations",
+                        lambda self, *a, **k: loaded.append((a, k)))
+    context = transport._ssl_context(verify)
+    assert context.verify_mode == mode and context.check_hostname is hostname
+    if isinstance(verify, str):
+        assert any(verify in (list(a) + list(k.values())) for a, k in loaded)
 
 
 class _FakeWS:
@@ -354,32 +372,30 @@ class _FakeWS:
         self.frames = frames
         self.sock: Any = None
         self.closed = False
+        self.lock = threading.Lock()
+        self._recv: Any = None
 
-    def send(self, text: str) -> None:
-        raise websocket.WebSocketConnectionClosedException("gone")
-
-    def recv(self) -> Any:
+    def recv_data(self) -> Any:
         item = self.frames.pop(0)
         if isinstance(item, Exception):
             raise item
-        return item
-
-    def send_close(self) -> None:
-        raise OSError("gone")
+        if item is None:
+            return websocket.ABNF.OPCODE_CLOSE, b""
+        return websocket.ABNF.OPCODE_TEXT, item
 
     def shutdown(self) -> None:
         self.closed = True
 
 
 def test_websocket_link_maps_errors() -> None:
-    ws = _FakeWS(["hello", "", OSError("reset")])
+    ws = _FakeWS([b"hello", None, OSError("reset")])
     link = transport.WebSocketLink(ws)  # type: ignore[arg-type]
-    assert link.recv() == "hello"
+    assert link.recv() == b"hello"
     with pytest.raises(errors.ConnectionClosed, match="closed the connection"):
         link.recv()
     with pytest.raises(errors.ConnectionClosed, match="lost"):
         link.recv()
-    with pytest.raises(errors.ConnectionClosed, match="sending"):
+    with pytest.raises(errors.ConnectionClosed, match="closed"):
         link.send("x")
     link.close()  # best effort
 
