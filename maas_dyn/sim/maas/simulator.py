@@ -15,7 +15,7 @@ from maas_dyn.sim.maas.faults import Faults
 from maas_dyn.sim.maas.handlers import REGISTRY
 from maas_dyn.sim.maas.oauth import OAuthVerifier
 from maas_dyn.sim.maas.seed import seed_region
-from maas_dyn.sim.maas.server import SimHTTPServer
+from maas_dyn.sim.maas.server import HttpLimits, SimHTTPServer
 from maas_dyn.sim.maas.state import State
 
 _JOIN_TIMEOUT = 10.0
@@ -41,6 +41,8 @@ class MAASSimulator:
         port: TCP port on 127.0.0.1; 0 picks a free one.
         deploy_failure_rate: Chance that a deployment ends in "Failed deployment".
         commission_failure_rate: Chance that commissioning ends in "Failed commissioning".
+        limits: Connection, deadline and body limits of the HTTP server
+            (:class:`~maas_dyn.sim.maas.server.HttpLimits`; defaults when None).
 
     Attributes:
         state: The in-memory region. Hold ``state.lock`` while reading or changing it
@@ -61,6 +63,7 @@ class MAASSimulator:
         *,
         deploy_failure_rate: float = 0.0,
         commission_failure_rate: float = 0.0,
+        limits: HttpLimits | None = None,
     ) -> None:
         if machines < 0:
             raise ValueError(f"machines must not be negative, got {machines}")
@@ -82,6 +85,7 @@ class MAASSimulator:
         self.deploy_failure_rate = deploy_failure_rate
         self.commission_failure_rate = commission_failure_rate
         self._requested_port = port
+        self._limits = limits
         self._server: SimHTTPServer | None = None
         self._thread: threading.Thread | None = None
         # start/stop/restart from several threads (a chaos run) happen one after another.
@@ -111,7 +115,8 @@ class MAASSimulator:
 
     def _bind(self, port: int) -> None:
         # The server first: if the port cannot be bound, nothing changed (still stopped).
-        server = SimHTTPServer(port, self._dispatcher.handle, self._api_hash, self.clock.epoch)
+        server = SimHTTPServer(port, self._dispatcher.handle, self._api_hash, self.clock.epoch,
+                               self._limits)
         self._stopping.clear()
         self._server = server
         self._thread = threading.Thread(

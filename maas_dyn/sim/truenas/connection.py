@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import socket
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Protocol
@@ -28,6 +29,8 @@ _log = logging.getLogger("maas_dyn.sim.truenas")
 
 # Close code for a binary frame (the middleware accepts text only).
 _CLOSE_UNSUPPORTED_DATA = 1003
+# Close code for a connection that did not log in within its time.
+_CLOSE_POLICY_VIOLATION = 1008
 
 
 class EndpointProtocol(Protocol):
@@ -50,11 +53,14 @@ class Connection:
         websocket: The accepted connection.
         events: Where the session registers for events.
         protocol: The endpoint's message handling.
+        auth_timeout: Seconds the connection may stay open without logging in (an
+            idle anonymous socket would otherwise hold its thread forever).
     """
 
     def __init__(self, websocket: ServerConnection, events: EventHub,
-                 protocol: EndpointProtocol):
+                 protocol: EndpointProtocol, auth_timeout: float = 60.0):
         self._websocket = websocket
+        self._auth_deadline = time.monotonic() + auth_timeout
         self._events = events
         self._protocol = protocol
         self._lock = threading.Lock()
@@ -106,8 +112,18 @@ class Connection:
             self._events.detach(self.session)
             self._pool.shutdown(wait=True, cancel_futures=True)
 
+    def _next_frame(self) -> str | bytes | None:
+        # None: the connection stayed anonymous past its deadline (and is closed).
+        if self.session.authenticated:
+            return self._websocket.recv()
+        try:
+            return self._websocket.recv(max(0.0, self._auth_deadline - time.monotonic()))
+        except TimeoutError:
+            self.close(_CLOSE_POLICY_VIOLATION, "Not authenticated in time")
+            return None
+
     def _read_frames(self) -> None:
-        for frame in self._websocket:
+        while (frame := self._next_frame()) is not None:
             if not isinstance(frame, str):
                 self.close(_CLOSE_UNSUPPORTED_DATA,
                            "Invalid websocket message type: <WSMsgType.BINARY: 2>")

@@ -7,7 +7,10 @@ credential parsing: ``Basic`` (username/password, refused for two-factor users),
 
 ``GET`` requests go through the ``process_request`` hook of ``websockets``. Its HTTP parser
 takes no request body, so ``POST /_upload`` is read off the socket by
-:func:`upload_connection_class` before ``websockets`` sees it.
+:func:`upload_connection_class` before ``websockets`` sees it. Its credentials (header or
+``?auth_token=``) are checked from the head, before a byte of the body is read or parsed;
+the body is then bounded in size, in time and, across uploads, in total bytes
+(:class:`~maas_dyn.sim.truenas.limits.ServerLimits`).
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ import email.parser
 import email.policy
 import http
 import json
+import re
 import select
 import socket
 import time
@@ -33,6 +37,7 @@ from websockets.sync.server import ServerConnection
 from maas_dyn.sim.truenas.auth import Credentials
 from maas_dyn.sim.truenas.dispatch import Dispatcher, Pipes
 from maas_dyn.sim.truenas.exceptions import ENOMETHOD, CallError
+from maas_dyn.sim.truenas.limits import Budget, ServerLimits
 from maas_dyn.sim.truenas.runtime import Runtime
 from maas_dyn.sim.truenas.services.accounts import find_user
 from maas_dyn.sim.truenas.services.auth import api_key_owner
@@ -41,13 +46,13 @@ from maas_dyn.sim.truenas.session import NullTransport, Session
 __all__ = ["HttpEndpoints", "upload_connection_class"]
 
 _MAX_HEAD = 16384
-_MAX_UPLOAD = 64 * 1024 * 1024
 _HEAD_TIMEOUT = 10.0
 _PEEK_PAUSE = 0.005
 # How long a download waits for its job to finish, in real seconds.
 _DOWNLOAD_WAIT = 60.0
 # How often waits (for a job, for a request head) look whether the server stops.
 _POLL = 0.05
+_DOWNLOAD_PATH = re.compile(r"/_download/([0-9]{1,18})")
 
 
 @dataclass(frozen=True)
@@ -170,9 +175,10 @@ class HttpEndpoints:
         Returns:
             The job's output once it finished, or the middleware's error status.
         """
-        if not path[-1:].isdigit():
+        found = _DOWNLOAD_PATH.fullmatch(path)
+        if found is None:  # "/_download/a1" is no job id (int() would raise: a 500)
             return Reply.text(404)
-        job_id = int(path.rsplit("/", 1)[-1])
+        job_id = int(found.group(1))
         values = parse_qs(query).get("auth_token")
         token = self._rt.tokens.find(values[0], origin) if values else None
         if token is None or token.attributes.get("job") != job_id:
@@ -192,21 +198,33 @@ class HttpEndpoints:
 
     # --- POST /_upload, read off the socket ---------------------------------------------
 
-    def upload(self, head: bytes, body: bytes, origin: str) -> Reply:
+    def authenticate_head(self, head: bytes, origin: str) -> Credentials | Reply:
+        """Check an upload's credentials from its head alone (before its body is read).
+
+        Args:
+            head: Request line and headers.
+            origin: Peer address.
+
+        Returns:
+            The credentials, or the middleware's error reply.
+        """
+        target, headers = _parse_head(head)
+        return self._authenticate(headers.get("authorization"), urlsplit(target).query, origin)
+
+    def upload(self, head: bytes, body: bytes, origin: str,
+               credentials: Credentials | None = None) -> Reply:
         """Serve ``POST /_upload``.
 
         Args:
             head: Request line and headers.
             body: Request body (multipart/form-data).
             origin: Peer address.
+            credentials: From :meth:`authenticate_head` when already checked.
 
         Returns:
             ``{"job_id": N}`` or the middleware's error status.
         """
-        lines = head.decode("latin-1").split("\r\n")
-        target = lines[0].split(" ")[1] if len(lines[0].split(" ")) > 1 else "/"
-        headers = {k.strip().lower(): v.strip() for k, _, v in
-                   (line.partition(":") for line in lines[1:] if ":" in line)}
+        target, headers = _parse_head(head)
         parts = _multipart(headers.get("content-type", ""), body)
         if not parts:
             return Reply.text(405, "No part found on payload")
@@ -218,10 +236,12 @@ class HttpEndpoints:
             return Reply.text(400, str(error))
         if not isinstance(data, dict) or "method" not in data:
             return Reply.text(422)
-        credentials = self._authenticate(headers.get("authorization"),
+        if credentials is None:
+            checked = self._authenticate(headers.get("authorization"),
                                          urlsplit(target).query, origin)
-        if isinstance(credentials, Reply):
-            return credentials
+            if isinstance(checked, Reply):
+                return checked
+            credentials = checked
         if len(parts) < 2 or parts[1][0] != "file":
             return Reply.text(405, '"file" not found as second part on payload')
         session = Session(NullTransport(), dict, origin, credentials=credentials)
@@ -274,6 +294,15 @@ class HttpEndpoints:
         return Credentials("TOKEN", token.parent.root.username, parent=token.parent)
 
 
+def _parse_head(head: bytes) -> tuple[str, dict[str, str]]:
+    # (request target, headers with lower-case names)
+    lines = head.decode("latin-1").split("\r\n")
+    target = lines[0].split(" ")[1] if len(lines[0].split(" ")) > 1 else "/"
+    headers = {k.strip().lower(): v.strip() for k, _, v in
+               (line.partition(":") for line in lines[1:] if ":" in line)}
+    return target, headers
+
+
 def _multipart(content_type: str, body: bytes) -> list[tuple[str, bytes]]:
     # The stdlib MIME parser reads multipart/form-data once given its Content-Type.
     if not content_type.lower().startswith("multipart/"):
@@ -288,9 +317,10 @@ def _multipart(content_type: str, body: bytes) -> list[tuple[str, bytes]]:
     return parts
 
 
-def _peek_head(sock: socket.socket, stopping: Callable[[], bool]) -> bytes:
+def _peek_head(sock: socket.socket, stopping: Callable[[], bool],
+               timeout: float = _HEAD_TIMEOUT) -> bytes:
     """Look at the request head without consuming it (bounded in size and time)."""
-    deadline = time.monotonic() + _HEAD_TIMEOUT
+    deadline = time.monotonic() + timeout
     seen = b""
     while b"\r\n\r\n" not in seen and len(seen) < _MAX_HEAD:
         remaining = deadline - time.monotonic()
@@ -316,11 +346,16 @@ def _content_length(head: bytes) -> int:
     return 0
 
 
-def _read_exact(sock: socket.socket, size: int) -> bytes:
+def _read_exact(sock: socket.socket, size: int, timeout: float = _HEAD_TIMEOUT) -> bytes:
+    # Bounded in total time, not per recv: a trickling client cannot hold the thread.
     chunks = []
     remaining = size
-    sock.settimeout(_HEAD_TIMEOUT)
+    deadline = time.monotonic() + timeout
     while remaining > 0:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            raise TimeoutError("request body not received in time")
+        sock.settimeout(left)
         chunk = sock.recv(min(remaining, 1 << 20))
         if not chunk:
             break
@@ -329,12 +364,24 @@ def _read_exact(sock: socket.socket, size: int) -> bytes:
     return b"".join(chunks)
 
 
+def _receive_upload(endpoints: HttpEndpoints, sock: socket.socket, head: bytes, length: int,
+                    *, timeout: float, origin: str, credentials: Credentials) -> Reply:
+    try:
+        _read_exact(sock, len(head) + 4)
+        body = _read_exact(sock, length, timeout)
+    except OSError:  # TimeoutError included
+        return Reply.text(408, "Upload not received in time")
+    if len(body) < length:
+        return Reply.text(400, "Upload body shorter than its Content-Length")
+    return endpoints.upload(head, body, origin, credentials)
+
+
 class _AnsweredOverHttp(Exception):
     """The request was a plain HTTP upload, answered before any WebSocket handshake."""
 
 
-def upload_connection_class(endpoints: HttpEndpoints, stopping: Callable[[], bool]
-                            ) -> type[ServerConnection]:
+def upload_connection_class(endpoints: HttpEndpoints, stopping: Callable[[], bool],
+                            limits: ServerLimits | None = None) -> type[ServerConnection]:
     """Make the ``create_connection`` class that intercepts uploads.
 
     ``websockets`` builds one connection per accepted socket through this class. A request
@@ -344,17 +391,20 @@ def upload_connection_class(endpoints: HttpEndpoints, stopping: Callable[[], boo
     Args:
         endpoints: Where uploads are served.
         stopping: Tells when the server stops (ends the wait for a request head).
+        limits: Upload size, time and total-bytes limits (defaults when None).
 
     Returns:
         A ``ServerConnection`` subclass.
     """
+    bounds = limits or ServerLimits()
+    budget = Budget(bounds.max_inflight_upload_bytes)
 
     class _Connection(ServerConnection):
         def __init__(self, sock: socket.socket, *args: Any, **kwargs: Any):
-            head = _peek_head(sock, stopping)
+            head = _peek_head(sock, stopping, bounds.open_timeout)
             length = _content_length(head)
             if length:
-                _answer_upload(endpoints, sock, head, length)
+                _answer_upload(endpoints, sock, head, length, limits=bounds, budget=budget)
                 raise _AnsweredOverHttp()
             if head and not head.startswith(b"GET "):
                 # websockets < 17 closes the socket on any other method without a word;
@@ -378,15 +428,24 @@ def _answer_not_get(sock: socket.socket, head: bytes) -> None:
         return
 
 
-def _answer_upload(endpoints: HttpEndpoints, sock: socket.socket, head: bytes, length: int
-                   ) -> None:
+def _answer_upload(endpoints: HttpEndpoints, sock: socket.socket, head: bytes, length: int,
+                   *, limits: ServerLimits, budget: Budget) -> None:
     peer = sock.getpeername()
     origin = str(peer[0]) if isinstance(peer, tuple) else "127.0.0.1"
-    if length > _MAX_UPLOAD:
-        reply = Reply.text(413, f"Upload larger than {_MAX_UPLOAD} bytes")
+    # Credentials first: an anonymous client gets nothing read or parsed on its behalf.
+    credentials = endpoints.authenticate_head(head, origin)
+    if isinstance(credentials, Reply):
+        reply = credentials
+    elif length > limits.max_upload_bytes:
+        reply = Reply.text(413, f"Upload larger than {limits.max_upload_bytes} bytes")
+    elif not budget.reserve(length):
+        reply = Reply.text(503, "Too many uploads in progress; retry later")
     else:
-        _read_exact(sock, len(head) + 4)
-        reply = endpoints.upload(head, _read_exact(sock, length), origin)
+        try:  # the budget covers the body until its parsed copies are gone too
+            reply = _receive_upload(endpoints, sock, head, length, timeout=limits.upload_timeout,
+                                    origin=origin, credentials=credentials)
+        finally:
+            budget.release(length)
     try:
         sock.sendall(reply.to_bytes())
         sock.shutdown(socket.SHUT_WR)

@@ -115,7 +115,10 @@ def parse_message(text: str, authenticated: bool) -> dict[str, Any]:
         raise MessageTooBig(_CLOSE_INVALID_TEXT, "Anonymous connection max message length is 8 kB")
     if length > _SizeLimit.EXTENDED:
         raise MessageTooBig(_CLOSE_MESSAGE_TOO_BIG, "Max message length is 64 kB")
-    message = json.loads(text)
+    try:
+        message = json.loads(text)
+    except RecursionError:  # nesting deeper than the parser's stack: an error reply, not 1011
+        raise ValueError("JSON nested too deeply") from None
     if not isinstance(message, dict):
         if isinstance(message, list):
             raise ValueError("Batch messages are not supported at this time")

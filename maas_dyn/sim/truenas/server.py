@@ -18,6 +18,7 @@ from maas_dyn.sim.truenas.connection import Connection, EndpointProtocol
 from maas_dyn.sim.truenas.dispatch import Dispatcher
 from maas_dyn.sim.truenas.http import HttpEndpoints, upload_connection_class
 from maas_dyn.sim.truenas.legacy import LegacyProtocol
+from maas_dyn.sim.truenas.limits import Budget, ServerLimits, bounded_handler, wire_logger
 from maas_dyn.sim.truenas.runtime import Runtime
 from maas_dyn.sim.truenas.wsrpc import JsonRpcProtocol
 
@@ -42,11 +43,13 @@ class Server:
         dispatcher: The call funnel.
         port: TCP port; 0 picks a free one.
         stopping: Set when the simulator stops.
+        limits: Connection, deadline and upload limits (defaults when None).
     """
 
     def __init__(self, rt: Runtime, dispatcher: Dispatcher, port: int,
-                 stopping: threading.Event):
+                 stopping: threading.Event, limits: ServerLimits | None = None):
         self._rt = rt
+        self._limits = limits = limits or ServerLimits()
         self._dispatcher = dispatcher
         self._lock = threading.Lock()
         self._connections: set[Connection] = set()
@@ -59,9 +62,12 @@ class Server:
         endpoints = HttpEndpoints(rt, dispatcher, frozenset(self._protocols), stopping.is_set)
         self._server = serve(
             self._handle, HOST, port, process_request=endpoints.process_request,
-            create_connection=upload_connection_class(endpoints, stopping.is_set),
-            compression=None,
-            max_size=_MAX_FRAME, close_timeout=_CLOSE_TIMEOUT, logger=_log)
+            create_connection=upload_connection_class(endpoints, stopping.is_set, limits),
+            compression=None, open_timeout=limits.open_timeout,
+            max_size=_MAX_FRAME, close_timeout=_CLOSE_TIMEOUT, logger=wire_logger())
+        # One thread per connection is websockets' model; the cap bounds how many.
+        self._server.handler = bounded_handler(self._server.handler,
+                                               Budget(limits.max_connections))
         self._thread = threading.Thread(target=self._server.serve_forever,
                                         name="sim-truenas-server", daemon=True)
 
@@ -89,7 +95,8 @@ class Server:
     def _handle(self, websocket: ServerConnection) -> None:
         assert websocket.request is not None  # set by the handshake
         factory = self._protocols[urlsplit(websocket.request.path).path]
-        connection = Connection(websocket, self._rt.events, factory())
+        connection = Connection(websocket, self._rt.events, factory(),
+                                auth_timeout=self._limits.auth_timeout)
         with self._lock:
             self._connections.add(connection)
         try:

@@ -16,6 +16,7 @@ from maas_dyn.sim.truenas.dispatch import Dispatcher
 from maas_dyn.sim.truenas.events import EventHub
 from maas_dyn.sim.truenas.faults import Faults
 from maas_dyn.sim.truenas.jobs import JobManager
+from maas_dyn.sim.truenas.limits import ServerLimits
 from maas_dyn.sim.truenas.runtime import CallCounter, Runtime
 from maas_dyn.sim.truenas.seed import seed as seed_state
 from maas_dyn.sim.truenas.server import HOST, Server
@@ -41,10 +42,14 @@ class TrueNASSimulator:
         port: TCP port; 0 picks a free one.
         hostname: Host name the simulated system reports.
         job_workers: Jobs that may run at once.
+        limits: Connection, deadline and upload limits of the server
+            (:class:`~maas_dyn.sim.truenas.limits.ServerLimits`; defaults when None).
     """
 
     def __init__(self, version: str = "25.10", speed: float = 50.0, seed: int = 0,
-                 port: int = 0, *, hostname: str = "truenas-sim", job_workers: int = 4):
+                 port: int = 0, *, hostname: str = "truenas-sim", job_workers: int = 4,
+                 limits: ServerLimits | None = None):
+        self._limits = limits
         self._stopping = threading.Event()
         catalog = Catalog(version)
         rng = random.Random(seed)  # noqa: S311 - reproducible state, not secrets
@@ -82,7 +87,7 @@ class TrueNASSimulator:
                 raise RuntimeError("a stopped TrueNAS simulator cannot start again; "
                                    "make a new one")
             self._server = Server(self._rt, self._dispatcher, self._requested_port,
-                                  self._stopping)
+                                  self._stopping, self._limits)
             self._server.start()
         return self
 
@@ -140,7 +145,8 @@ class TrueNASSimulator:
             if self._stopping.wait(downtime):
                 return
             try:
-                replacement = Server(self._rt, self._dispatcher, port, self._stopping)
+                replacement = Server(self._rt, self._dispatcher, port, self._stopping,
+                                     self._limits)
             except OSError as exc:
                 raise RuntimeError(
                     f"cannot listen on port {port} again after the restart: {exc}") from exc
