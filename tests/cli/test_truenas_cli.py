@@ -9,7 +9,6 @@ import stat
 import subprocess
 import sys
 import threading
-import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -174,15 +173,22 @@ def test_help_is_built_for_the_one_method_asked(profile: Profile, run: Callable[
 
 
 def test_subscribe(sim: Any, profile: Profile, run: Callable[..., Run]) -> None:
-    def raise_soon() -> None:
-        time.sleep(0.5)
-        sim.raise_alert("CliAlert", "seen by truenas-dyn subscribe")
+    done = threading.Event()
 
-    raiser = threading.Thread(target=raise_soon)
+    def raise_until_seen() -> None:
+        # No guessed head start: alerts keep coming until the command has taken one, so
+        # the first after its subscription is the one it prints (bounded in count).
+        for _ in range(1000):
+            sim.raise_alert("CliAlert", "seen by truenas-dyn subscribe")
+            if done.wait(0.02):
+                return
+
+    raiser = threading.Thread(target=raise_until_seen)
     raiser.start()
     try:
-        result = run("nas", "subscribe", "alert.list", "-n", "1", "-t", "10")
+        result = run("nas", "subscribe", "alert.list", "-n", "1", "-t", "30")
     finally:
+        done.set()
         raiser.join(10)
     assert result.code == 0
     event = json.loads(result.out)

@@ -144,12 +144,16 @@ def test_job_failure_and_call_with_job_true(sim: Any, nas: Client) -> None:
     assert caught.value.state == "FAILED" and caught.value.job_id > 0
 
 
-def test_job_abort(sim: Any, nas: Client) -> None:
-    job = nas.disk.wipe("sdh", "FULL")
-    time.sleep(0.05)
-    job.abort()
-    with pytest.raises(errors.JobFailed) as caught:
-        job.wait(timeout=30)
+def test_job_abort() -> None:
+    # At speed 1 a FULL wipe takes 10 real seconds: the abort comes first on any machine
+    # (a job aborted while still WAITING never starts, so no head start is needed).
+    with TrueNASSimulator(speed=1.0) as slow, \
+            connect(slow.url, username=slow.username, password=slow.password,
+                    cache=False) as client:
+        job = client.disk.wipe("sdh", "FULL")
+        job.abort()
+        with pytest.raises(errors.JobFailed) as caught:
+            job.wait(timeout=30)
     assert caught.value.state == "ABORTED"
 
 
@@ -273,9 +277,13 @@ def test_calls_in_flight_fail_with_connection_closed(sim: Any, nas: Client) -> N
             failures.append(exc)
 
     before = sim.call_counts["disk.query"]
+    slowed = sim.faults.fired.get("slow", 0)
     worker = threading.Thread(target=slow)
     worker.start()
-    time.sleep(0.2)
+    # The restart comes once the call is in flight: its slow reply has begun.
+    deadline = time.monotonic() + 30
+    while sim.faults.fired.get("slow", 0) == slowed and time.monotonic() < deadline:
+        time.sleep(0.01)
     sim.restart()
     worker.join(10)
     assert len(failures) == 1 and isinstance(failures[0], errors.ConnectionClosed)

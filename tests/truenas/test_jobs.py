@@ -37,6 +37,14 @@ def later(delay: float, action: Callable[[], Any]) -> threading.Thread:
     return thread
 
 
+def _wait_for(condition: Callable[[], bool], timeout: float = 30.0) -> None:
+    """Poll ``condition`` until it holds; fail after ``timeout`` real seconds."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "the condition never held"
+        time.sleep(0.005)
+
+
 @pytest.fixture
 def background() -> Iterator[list[threading.Thread]]:
     threads: list[threading.Thread] = []
@@ -208,7 +216,8 @@ def test_waiting_survives_a_dropped_connection(jobs_server: FakeServer,
 
     def drop_then_finish() -> None:
         first.drop()
-        time.sleep(0.2)
+        # The job ends once the client is back (on a new link), not after a guessed pause.
+        _wait_for(lambda: jobs_server.link is not first)
         jobs_server.update_job(job.id, state="SUCCESS", result="after reconnect")
 
     background.append(later(0.1, drop_then_finish))
@@ -227,8 +236,10 @@ def test_waiting_survives_polls_that_fail_for_a_while(
     jobs_server.open_failures = [errors.ConnectionFailed("refused")] * (MAX_LOST_POLLS - 1)
 
     def drop_then_finish() -> None:
-        jobs_server.link.drop()
-        time.sleep(0.3)
+        first = jobs_server.link
+        first.drop()
+        # The job ends once every failing reconnect was tried and the client is back.
+        _wait_for(lambda: not jobs_server.open_failures and jobs_server.link is not first)
         jobs_server.update_job(job.id, state="SUCCESS", result="after the outage")
 
     background.append(later(0.05, drop_then_finish))

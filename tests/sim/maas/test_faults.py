@@ -95,7 +95,7 @@ def test_faults_on_describe(sim: MAASSimulator, anon: Api) -> None:
 def test_stop_cuts_a_slow_answer_short(sim: MAASSimulator, api: Api) -> None:
     import threading
 
-    sim.faults.slow(30)
+    rule = sim.faults.slow(30)
     outcome: list[object] = []
 
     def call() -> None:
@@ -106,7 +106,11 @@ def test_stop_cuts_a_slow_answer_short(sim: MAASSimulator, api: Api) -> None:
 
     thread = threading.Thread(target=call)
     thread.start()
-    time.sleep(0.2)
+    # The stop comes once the request is being slowed down, not after a guessed head start.
+    deadline = time.monotonic() + 30
+    while not rule.hits and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert rule.hits, "the request never reached the simulator"
     started = time.monotonic()
     sim.stop()
     thread.join(10)
