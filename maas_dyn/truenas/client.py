@@ -903,7 +903,8 @@ def _positional(operation: Operation, args: tuple[Any, ...],
 _RESERVED = frozenset(
     {name for name in dir(Client) if not name.startswith("_")}
     | {"endpoint", "username", "validate", "call_timeout", "connect_timeout",
-       "job_poll_interval", "retry", "hooks", "jobs", "version", "methods"}
+       "job_poll_interval", "retry", "hooks", "jobs", "version", "methods",
+       "send_timeout", "close_timeout"}
 )
 
 
