@@ -313,7 +313,7 @@ def test_whatever_the_server_sends_only_maas_dyn_errors_escape(name: str) -> Non
     def answer(conn: Conn, request: Request) -> None:
         conn.send(RAW_ANSWERS[name])
 
-    with serving(answer) as server, client_for(server, deadline=10) as client:
+    with serving(answer) as server, client_for(server) as client:
         with contextlib.suppress(errors.MaasDynError):
             client.machines.read()
         try:
