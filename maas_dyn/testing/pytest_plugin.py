@@ -2,22 +2,28 @@
 
 Installing maas_dyn makes these fixtures available in every test suite:
 
-==================  ========  ============================================================
-fixture             scope     what it gives
-==================  ========  ============================================================
-``maas_sim``        session   an embedded MAAS region on 127.0.0.1, at high speed
-``truenas_sim``     session   an embedded TrueNAS middleware on 127.0.0.1, at high speed
-``maas_client``     function  a ``maas_dyn.maas.Client`` for ``maas_sim`` (admin key)
-``truenas_client``  function  a ``maas_dyn.truenas.Client`` logged in to ``truenas_sim``
-``maas_stub``       function  an active :class:`~maas_dyn.testing.Stubber`; its ``.client``
-``truenas_stub``    function  an active :class:`~maas_dyn.testing.TrueNASStubber`; ``.client``
-``maas_release``    session   the MAAS release simulated and stubbed (``"3.7"``)
-``truenas_release`` session   the TrueNAS release simulated and stubbed (``"25.10"``)
-==================  ========  ============================================================
+=======================  ========  ================================================================
+fixture                  scope     what it gives
+=======================  ========  ================================================================
+``maas_sim``             session   an embedded MAAS region on 127.0.0.1, at high speed
+``truenas_sim``          session   an embedded TrueNAS middleware on 127.0.0.1, at high speed
+``maas_client``          function  a ``maas_dyn.maas.Client`` for ``maas_sim`` (admin key)
+``truenas_client``       function  a ``maas_dyn.truenas.Client`` logged in to ``truenas_sim``
+``maas_stub``            function  an active :class:`~maas_dyn.testing.Stubber`; its ``.client``
+``truenas_stub``         function  an active :class:`~maas_dyn.testing.TrueNASStubber`; ``.client``
+``maas_release``         session   the MAAS release simulated and stubbed (``"3.7"``)
+``truenas_release``      session   the TrueNAS release simulated and stubbed (``"25.10"``)
+``maas_sim_factory``     session   ``start(**options)``: more MAAS simulators, own settings
+``truenas_sim_factory``  session   ``start(**options)``: more TrueNAS simulators
+=======================  ========  ================================================================
 
 Override ``maas_release`` or ``truenas_release`` in a ``conftest.py`` to test against
 another release. The simulators are shared by the whole session (what one test creates,
-the next one sees) and stopped when it ends. Stubbed clients never touch the network; a
+the next one sees) and stopped when it ends; the ``maas_dyn_sim_scope`` ini option
+(``module``, ``package``...) narrows that, for suites that check nothing outlives a module.
+The factories start simulators with other settings (``machines=``, ``speed=``, ``seed=``,
+``version=``: the simulators' own arguments), stopped when the factory's scope ends:
+``sim = maas_sim_factory(machines=6, seed=11)``. Stubbed clients never touch the network; a
 test that passes with answers still queued fails at teardown.
 
 Nothing but pytest is imported, and no server is started, until a test uses a fixture.
@@ -25,8 +31,9 @@ Nothing but pytest is imported, and no server is started, until a test uses a fi
 
 from __future__ import annotations
 
-from collections.abc import Generator, Iterator
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Generator, Iterator
+from contextlib import ExitStack
+from typing import TYPE_CHECKING, Any, Literal
 
 import pytest
 
@@ -75,22 +82,78 @@ def truenas_release() -> str:
     return "25.10"
 
 
-@pytest.fixture(scope="session")
-def maas_sim(maas_release: str) -> Iterator[MAASSimulator]:
-    """A MAAS region simulator for the session, started on first use."""
+SCOPE_INI = "maas_dyn_sim_scope"
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    """Declare the ``maas_dyn_sim_scope`` ini option.
+
+    Args:
+        parser: pytest's option parser.
+    """
+    parser.addini(SCOPE_INI, "scope of the maas_dyn simulator fixtures (default: session)",
+                  default="session")
+
+
+def _sim_scope(fixture_name: str, config: pytest.Config) -> Literal[
+        "session", "package", "module", "class", "function"]:
+    scope = str(config.getini(SCOPE_INI) or "session")
+    if scope not in ("session", "package", "module", "class", "function"):
+        raise pytest.UsageError(f"{SCOPE_INI} = {scope!r}: use session, package, module, "
+                                "class or function")
+    return scope  # type: ignore[return-value]
+
+
+@pytest.fixture(scope=_sim_scope)
+def maas_sim_factory(maas_release: str) -> Iterator[Callable[..., MAASSimulator]]:
+    """Start MAAS simulators with any settings; all stop when the fixture's scope ends.
+
+    Yields:
+        ``start(**options)``: the ``MAASSimulator`` arguments, defaulting to
+        ``version=maas_release`` and the plugin's speed; returns the running simulator.
+    """
     from maas_dyn.sim.maas import MAASSimulator
 
-    with MAASSimulator(version=maas_release, speed=MAAS_SPEED) as sim:
-        yield sim
+    with ExitStack() as started:
+
+        def start(**options: Any) -> MAASSimulator:
+            options.setdefault("version", maas_release)
+            options.setdefault("speed", MAAS_SPEED)
+            return started.enter_context(MAASSimulator(**options))
+
+        yield start
 
 
-@pytest.fixture(scope="session")
-def truenas_sim(truenas_release: str) -> Iterator[TrueNASSimulator]:
-    """A TrueNAS middleware simulator for the session, started on first use."""
+@pytest.fixture(scope=_sim_scope)
+def truenas_sim_factory(truenas_release: str) -> Iterator[Callable[..., TrueNASSimulator]]:
+    """Start TrueNAS simulators with any settings; all stop when the fixture's scope ends.
+
+    Yields:
+        ``start(**options)``: the ``TrueNASSimulator`` arguments, defaulting to
+        ``version=truenas_release`` and the plugin's speed; returns the running simulator.
+    """
     from maas_dyn.sim.truenas import TrueNASSimulator
 
-    with TrueNASSimulator(version=truenas_release, speed=TRUENAS_SPEED) as sim:
-        yield sim
+    with ExitStack() as started:
+
+        def start(**options: Any) -> TrueNASSimulator:
+            options.setdefault("version", truenas_release)
+            options.setdefault("speed", TRUENAS_SPEED)
+            return started.enter_context(TrueNASSimulator(**options))
+
+        yield start
+
+
+@pytest.fixture(scope=_sim_scope)
+def maas_sim(maas_sim_factory: Callable[..., MAASSimulator]) -> MAASSimulator:
+    """A MAAS region simulator for the session, started on first use."""
+    return maas_sim_factory()
+
+
+@pytest.fixture(scope=_sim_scope)
+def truenas_sim(truenas_sim_factory: Callable[..., TrueNASSimulator]) -> TrueNASSimulator:
+    """A TrueNAS middleware simulator for the session, started on first use."""
+    return truenas_sim_factory()
 
 
 @pytest.fixture

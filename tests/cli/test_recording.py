@@ -18,10 +18,6 @@ from maas_dyn.errors import ConfigurationError
 from maas_dyn.maas import Client as MAASClient
 from maas_dyn.testing import replay
 from maas_dyn.truenas import Client as TrueNASClient
-from tests.testing.sims import maas_sim, truenas_sim
-
-# The plugin's simulators, stopped with this module (see tests/testing/sims.py).
-__all__ = ["maas_sim", "truenas_sim"]
 
 
 @pytest.mark.parametrize(("argv", "expected"), [

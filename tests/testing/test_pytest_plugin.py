@@ -115,3 +115,43 @@ def test_simulators_start_on_use_and_stop_at_session_end(pytester: pytest.Pytest
     for port in map(int, ports.read_text().split()):
         with socket.socket() as probe:
             assert probe.connect_ex(("127.0.0.1", port)) != 0  # nobody listens any more
+
+
+def test_the_scope_ini_option_and_the_factories(pytester: pytest.Pytester) -> None:
+    pytester.makeini("""
+        [pytest]
+        maas_dyn_sim_scope = module
+    """)
+    pytester.makepyfile(test_one="""
+        PORTS = []
+
+        def test_factory_settings(maas_sim, maas_sim_factory, truenas_sim_factory):
+            other = maas_sim_factory(machines=3, seed=4)
+            assert other.port != maas_sim.port and other.version == "3.7"
+            assert other.speed == 1000.0
+            assert truenas_sim_factory(version="26.0").version == "26.0"
+            PORTS.append(maas_sim.port)
+
+        def test_same_module_same_sim(maas_sim):
+            assert PORTS == [maas_sim.port]
+    """, test_two="""
+        import test_one
+
+        def test_another_module_another_sim(maas_sim):
+            assert maas_sim.port not in test_one.PORTS
+    """)
+    pytester.runpytest(*INNER).assert_outcomes(passed=3)
+
+
+def test_a_bad_scope_is_a_usage_error(pytester: pytest.Pytester) -> None:
+    pytester.makeini("""
+        [pytest]
+        maas_dyn_sim_scope = forever
+    """)
+    pytester.makepyfile("""
+        def test_sim(maas_sim):
+            pass
+    """)
+    result = pytester.runpytest(*INNER)
+    assert result.ret != 0
+    result.stdout.fnmatch_lines(["*maas_dyn_sim_scope = 'forever'*"])
