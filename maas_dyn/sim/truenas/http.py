@@ -37,7 +37,7 @@ from websockets.sync.server import ServerConnection
 from maas_dyn.sim.truenas.auth import Credentials
 from maas_dyn.sim.truenas.dispatch import Dispatcher, Pipes
 from maas_dyn.sim.truenas.exceptions import ENOMETHOD, CallError
-from maas_dyn.sim.truenas.limits import Budget, ServerLimits
+from maas_dyn.sim.truenas.limits import Budget, ServerLimits, refuse_if_over_capacity
 from maas_dyn.sim.truenas.runtime import Runtime
 from maas_dyn.sim.truenas.services.accounts import find_user
 from maas_dyn.sim.truenas.services.auth import api_key_owner
@@ -401,6 +401,8 @@ def upload_connection_class(endpoints: HttpEndpoints, stopping: Callable[[], boo
 
     class _Connection(ServerConnection):
         def __init__(self, sock: socket.socket, *args: Any, **kwargs: Any):
+            if refuse_if_over_capacity(sock):
+                raise _AnsweredOverHttp()
             head = _peek_head(sock, stopping, bounds.open_timeout)
             length = _content_length(head)
             if length:

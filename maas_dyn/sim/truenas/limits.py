@@ -16,7 +16,7 @@ from typing import Any
 
 from maas_dyn._secrets import REDACTED, is_secret_name, redact_query
 
-__all__ = ["ServerLimits", "bounded_handler", "wire_logger"]
+__all__ = ["ServerLimits", "bounded_handler", "refuse_if_over_capacity", "wire_logger"]
 
 _MiB = 1024 * 1024
 
@@ -77,33 +77,55 @@ _BUSY = (b"HTTP/1.1 503 Service Unavailable\r\nContent-Type: text/plain\r\n"
          b"Too many connections.")
 
 
+# Set on a connection's thread when it came in beyond the cap.
+_over_capacity = threading.local()
+
+
 def bounded_handler(handler: Callable[[socket.socket, Any], None], slots: Budget
                     ) -> Callable[[socket.socket, Any], None]:
     """Wrap ``websockets``' per-connection handler with a cap on open connections.
+
+    The handler still runs for a connection beyond the cap (it does ``websockets``' own
+    bookkeeping of its threads); :func:`refuse_if_over_capacity`, called where the
+    connection is created, answers it 503 at once.
 
     Args:
         handler: The server's ``handler(sock, addr)``; it runs a whole connection.
         slots: One slot per open connection.
 
     Returns:
-        A handler that answers 503 and closes when no slot is free.
+        The wrapped handler.
     """
     def bounded(sock: socket.socket, addr: Any) -> None:
-        if not slots.reserve(1):
-            try:
-                sock.settimeout(1.0)
-                sock.sendall(_BUSY)
-            except OSError:
-                pass  # the peer is gone already: nothing to tell it
-            finally:
-                sock.close()
-            return
+        admitted = slots.reserve(1)
+        _over_capacity.value = not admitted
         try:
             handler(sock, addr)
         finally:
-            slots.release(1)
+            _over_capacity.value = False
+            if admitted:
+                slots.release(1)
 
     return bounded
+
+
+def refuse_if_over_capacity(sock: socket.socket) -> bool:
+    """Answer 503 on ``sock`` when its connection came in beyond the cap.
+
+    Args:
+        sock: The connection's socket (the caller closes it).
+
+    Returns:
+        Whether the connection was refused.
+    """
+    if not getattr(_over_capacity, "value", False):
+        return False
+    try:
+        sock.settimeout(1.0)
+        sock.sendall(_BUSY)
+    except OSError:
+        pass  # the peer is gone already: nothing to tell it
+    return True
 
 
 _SECRET_HEADERS = frozenset({"authorization", "cookie", "set-cookie", "proxy-authorization"})
