@@ -23,6 +23,7 @@ __all__ = [
     "AuthenticationError",
     "BadRequestError",
     "CallError",
+    "Cancelled",
     "ConfigurationError",
     "ConflictError",
     "ConnectionClosed",
@@ -54,6 +55,7 @@ __all__ = [
     "UnknownHandlerError",
     "UnknownMethodError",
     "UnknownNameError",
+    "UnsafeSelectionError",
     "ValidationError",
     "WaiterError",
 ]
@@ -375,6 +377,40 @@ class JobFailed(CallError):
 
 class JobValidationFailed(JobFailed, ValidationError):
     """A TrueNAS job ended FAILED because its parameters were invalid (``errors`` lists them)."""
+
+
+# --- selecting and stopping bulk work ----------------------------------------------------
+
+
+class UnsafeSelectionError(MaasDynError):
+    """A selection by filters cannot be trusted, so nothing was done with it.
+
+    The server returned objects that do not match the filters sent (it ignored a filter or
+    read it differently), or a filter it does not document cannot be checked on them.
+
+    Attributes:
+        filters: The filters, as ``{key: [value, ...]}``.
+    """
+
+    def __init__(self, message: str, *, filters: Mapping[str, Sequence[str]] | None = None):
+        super().__init__(message)
+        self.filters = {key: list(value) for key, value in (filters or {}).items()}
+
+
+class Cancelled(MaasDynError):
+    """Work on one target stopped before it finished because the run was interrupted.
+
+    Attributes:
+        sent: Whether the request that changes the target went out: ``True`` when it was
+            accepted or its outcome is unknown (do not repeat it blindly), ``False`` when
+            nothing was sent.
+        last_state: The target's state when last seen ("" when never seen).
+    """
+
+    def __init__(self, message: str, *, sent: bool = False, last_state: str = ""):
+        super().__init__(message)
+        self.sent = sent
+        self.last_state = last_state
 
 
 # --- waiting ----------------------------------------------------------------------------

@@ -92,20 +92,35 @@ def fields(**values: Any) -> list[tuple[str, Any]]:
     return pairs
 
 
-def select_machines(client: Any, filters: Filters = ()) -> list[dict[str, Any]]:
-    """Return the machines ``machines read`` finds for some filters.
+def select_machines(client: Any, filters: Filters = (), *, collection: str = "machines"
+                    ) -> list[dict[str, Any]]:
+    """Return the machines ``machines read`` finds for some filters, checked both ways.
 
-    Filters are sent as given (``tags``, ``zone``, ``pool``, ``status``, ``hostname``...);
-    the server decides what they mean, so filters a newer server adds work too.
+    Filter keys must be ones the server's description documents for ``read`` or ones
+    whose effect shows on the returned machines, and every returned machine must match
+    them (see :mod:`maas_dyn.workflows.selection`): MAAS ignores a filter it does not know,
+    and a misspelt one would otherwise select every machine.
 
     Args:
         client: A MAAS client.
         filters: A mapping (a list value repeats the key) or ``(name, value)`` pairs.
+        collection: The collection to read (``machines``, ``nodes``, ``devices``...).
 
     Returns:
         The machines, as the server rendered them.
+
+    Raises:
+        InvalidParametersError: A filter key the server would ignore; nothing was sent.
+        UnsafeSelectionError: The server returned machines that do not match the filters.
     """
-    pairs = fields(**filters) if isinstance(filters, Mapping) else list(filters)
-    found = client.request("machines", "read", fields=pairs).data
-    return [dict(m) for m in found if isinstance(m, Mapping)] if isinstance(found, list) \
+    from maas_dyn.workflows.selection import check_filter_names, check_selection, filter_pairs
+
+    pairs = filter_pairs(filters)
+    if pairs:  # with no filter there is nothing to misspell or ignore
+        check_filter_names(client.description, pairs, collection)
+    found = client.request(collection, "read", fields=pairs).data
+    machines = [dict(m) for m in found if isinstance(m, Mapping)] if isinstance(found, list) \
         else []
+    if pairs:
+        check_selection(client.description, pairs, machines, collection)
+    return machines

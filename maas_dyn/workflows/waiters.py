@@ -23,7 +23,8 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
-from maas_dyn.errors import WaiterError
+from maas_dyn.errors import Cancelled, WaiterError
+from maas_dyn.workflows.cancel import pause as interruptible_sleep
 
 __all__ = ["REQUESTS", "WAITERS", "Progress", "Waiter", "WaiterSpec", "get_waiter"]
 
@@ -190,13 +191,15 @@ class Waiter:
         client: A generated client (anything with ``call(...)`` in the row's dialect;
             an async client for :meth:`wait_async`).
         spec: The waiter's row.
-        sleep: How to wait between polls (tests pass a fake).
+        sleep: How to wait between polls (tests pass a fake). The default returns at once
+            when the bulk run this thread works for is stopped (see
+            :mod:`maas_dyn.workflows.cancel`).
         clock: Monotonic clock (tests pass a fake).
         async_sleep: How :meth:`wait_async` waits between polls.
     """
 
     def __init__(self, client: Any, spec: WaiterSpec, *,
-                 sleep: Callable[[float], None] = time.sleep,
+                 sleep: Callable[[float], None] = interruptible_sleep,
                  clock: Callable[[], float] = time.monotonic,
                  async_sleep: Callable[[float], Awaitable[None]] = asyncio.sleep):
         self.client = client
@@ -222,6 +225,8 @@ class Waiter:
         Raises:
             WaiterError: A failure state was reached (``reason="failure"``) or the
                 timeout passed (``reason="timeout"``); ``last_state`` says where.
+            Cancelled: The bulk run this wait belongs to was stopped (Ctrl-C);
+                ``last_state`` says where the object was last seen.
         """
         limit, pause, max_polls = self._plan(timeout, interval)
         target, started, seen = self._target(args), self._clock(), _Seen()
@@ -232,7 +237,12 @@ class Waiter:
                 return seen.result
             if seen.elapsed + pause > limit:
                 break
-            self._sleep(pause)
+            try:
+                self._sleep(pause)
+            except Cancelled as exc:
+                raise Cancelled(f"{target}: stopped waiting for {self.spec.description}; "
+                                f"last state {seen.state!r}", sent=True,
+                                last_state=seen.state) from exc
         raise self._gave_up(target, limit, seen)
 
     async def wait_async(self, *args: Any, timeout: float | None = None,

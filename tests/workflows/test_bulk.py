@@ -89,3 +89,67 @@ def test_keyboard_interrupt_propagates() -> None:
 def test_describe_error() -> None:
     assert describe_error(errors.ConflictError("x", status=409)) == "ConflictError (409)"
     assert describe_error(ValueError("x")) == "ValueError"
+
+
+# -- stopping a run -----------------------------------------------------------------------
+
+
+def test_ctrl_c_stops_waits_at_once_and_keeps_every_outcome() -> None:
+    import os
+    import signal
+
+    from maas_dyn.workflows.bulk import BulkInterrupted
+    from maas_dyn.workflows.cancel import pause
+
+    both_running = threading.Barrier(2, timeout=30)
+
+    def call(target: int) -> str:
+        both_running.wait()  # the two workers are inside their calls
+        if target == 0:
+            os.kill(os.getpid(), signal.SIGINT)  # reaches the main thread, as Ctrl-C does
+        for _ in range(3000):  # at most 300 s of polls, unless the run is stopped
+            pause(0.1)
+        return "never"
+
+    with pytest.raises(BulkInterrupted) as caught:
+        run_bulk(call, range(6), concurrency=2)
+    items = caught.value.result.items
+    assert [i.target for i in items] == list(range(6))
+    for item in items[:2]:  # stopped in their wait: a Cancelled error, not a hang
+        assert isinstance(item.error, errors.Cancelled) and item.attempts == 1
+    for item in items[2:]:  # never started, nothing sent
+        assert isinstance(item.error, errors.Cancelled) and not item.error.sent
+        assert item.attempts == 0
+
+
+def test_a_stop_set_elsewhere_ends_the_run_without_an_interrupt() -> None:
+    from maas_dyn.workflows.cancel import pause
+
+    stop = threading.Event()
+
+    def call(target: int) -> None:
+        stop.set()
+        pause(60)
+
+    result = run_bulk(call, range(4), concurrency=1, stop=stop)
+    assert all(isinstance(i.error, errors.Cancelled) for i in result.items)
+    assert [i.attempts for i in result.items] == [1, 0, 0, 0]
+
+
+def test_a_stopped_retry_keeps_the_real_error() -> None:
+    stop = threading.Event()
+
+    def call(target: int) -> None:
+        stop.set()
+        raise errors.ServiceUnavailableError("busy", status=503)
+
+    result = run_bulk(call, [1], retries=3, retry_delay=60, stop=stop)
+    assert isinstance(result.items[0].error, errors.ServiceUnavailableError)
+    assert result.items[0].attempts == 1
+
+
+def test_pause_outside_a_run_just_sleeps() -> None:
+    from maas_dyn.workflows.cancel import current_stop, pause
+
+    assert current_stop() is None
+    pause(0)
