@@ -92,6 +92,9 @@ def run(name: str, argv: list[str], runtime: Runtime) -> int:
         from maas_dyn.cli.bulk import run_all_matching
 
         return run_all_matching(name, session, options, runtime)
+    if options.dry_run:
+        raise UsageError("--dry-run goes with --all-matching (and the workflow commands); "
+                         "a single action is shown by `-h` and sent by running it")
     target = find_action(find_handler(client.description, options.words[0]),
                          options.words[1:])
     require_path_args(name, target)

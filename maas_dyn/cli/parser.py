@@ -144,6 +144,10 @@ OPTIONS: tuple[Option, ...] = (
     Option(("--retries",), "retries", "With --all-matching: retry a machine up to N times "
            "after an error the server did not act on (409, 503, refused; default 0).", "N",
            _count, default=0),
+    Option(("-y", "--yes"), "yes", "With --all-matching: act on every matching machine "
+           "without asking (needed when there is no terminal to ask on)."),
+    Option(("--dry-run",), "dry_run", "With --all-matching: list the matching machines and "
+           "what would be done to them; send nothing that changes anything."),
     Option(("-h", "--help"), "help", "Show help for the profile, handler or action given."),
 )
 
@@ -191,6 +195,8 @@ class Options:
         all_matching: ``--all-matching`` filters, ``(name, value)`` pairs.
         concurrency: ``--concurrency``.
         retries: ``--retries``.
+        yes: ``--yes`` given.
+        dry_run: ``--dry-run`` given.
         help: ``-h`` given.
     """
 
@@ -204,6 +210,8 @@ class Options:
     all_matching: tuple[tuple[str, str], ...]
     concurrency: int
     retries: int
+    yes: bool
+    dry_run: bool
     help: bool
 
 

@@ -8,7 +8,7 @@ Grammar (``maas-dyn workflow PROFILE WORKFLOW -h`` for each)::
     maas-dyn workflow PROFILE release [SYSTEM_ID...] [--all-matching FILTERS]
              [--erase | --secure-erase | --quick-erase] [--comment TEXT] [--no-wait]
     maas-dyn workflow PROFILE tag [SYSTEM_ID...] [--all-matching FILTERS]
-             [--rules RULES.json] [--dry-run]          (default: the New machines)
+             [--rules RULES.json]                      (default: the New machines)
     maas-dyn workflow PROFILE power on|off|cycle|query [SYSTEM_ID...]
              [--all-matching FILTERS] [--wait]
     maas-dyn workflow PROFILE power set SYSTEM_ID... --type ipmi|redfish --address ADDR
@@ -16,10 +16,15 @@ Grammar (``maas-dyn workflow PROFILE WORKFLOW -h`` for each)::
 
 Machines are the SYSTEM_IDs given plus those ``machines read FILTERS`` finds. Every
 workflow accepts ``--concurrency N``, ``--retries N``, ``--timeout``/``--interval``
-seconds for waits, ``-o json|yaml|table`` and ``-k``; it prints one row per machine and a
-summary, with a progress bar on a terminal, and exits 1 if any machine failed. Power
-passwords are read from an environment variable, never from the command line (where
-``ps`` would show them).
+seconds for waits, ``-o json|yaml|table``, ``-k``, ``--yes`` and ``--dry-run``; it prints
+one row per machine and a summary, with a progress bar on a terminal, and exits 1 if any
+machine failed. Filters are checked as for ``--all-matching`` (see
+:mod:`maas_dyn.cli.bulk`): unknown keys are refused before anything is sent, the machines
+they select are listed, and a workflow that changes machines asks before acting on more
+than one of them (``--yes`` for scripts). ``--dry-run`` lists what would be done (for
+``tag``, which tag each machine would get) and changes nothing. Ctrl-C stops at once and
+says what was sent to each machine (exit 130). Power passwords are read from an
+environment variable, never from the command line (where ``ps`` would show them).
 """
 
 from __future__ import annotations
@@ -31,7 +36,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from maas_dyn.cli.bulk import outcome_rows, write_outcomes
+from maas_dyn.cli.bulk import interrupted_exit, outcome_rows, write_outcomes
+from maas_dyn.cli.confirm import confirm, describe_selection
 from maas_dyn.cli.exits import ExitCode, UsageError
 from maas_dyn.cli.output import FORMATTERS
 from maas_dyn.cli.parser import (
@@ -47,7 +53,7 @@ from maas_dyn.cli.session import open_session
 from maas_dyn.maas.client import Client
 from maas_dyn.workflows import power, provisioning, tagging
 from maas_dyn.workflows._common import select_machines
-from maas_dyn.workflows.bulk import run_bulk
+from maas_dyn.workflows.bulk import BulkInterrupted, run_bulk
 
 __all__ = ["WORKFLOWS", "Workflow", "main"]
 
@@ -64,12 +70,18 @@ class Workflow:
         run: Runs it: ``run(client, args, machines, runtime) -> exit code``, where
             machines maps each system_id to its hostname (``""`` when not looked up).
         default_filters: Machines selected when none are named (``None``: some needed).
+        changes: Whether a run with these arguments changes machines (then it asks
+            before acting on several, and ``--dry-run`` stops before it).
+        plans: Whether the workflow carries out ``--dry-run`` itself (it shows more than
+            the machine list, e.g. the tags each machine would get).
     """
 
     summary: str
     configure: Callable[[argparse.ArgumentParser], None]
     run: Callable[[Client, argparse.Namespace, dict[str, str], Runtime], int]
     default_filters: tuple[tuple[str, str], ...] | None = None
+    changes: Callable[[argparse.Namespace], bool] = lambda args: True
+    plans: bool = False
 
 
 def _common(args: argparse.Namespace, runtime: Runtime) -> dict[str, Any]:
@@ -138,8 +150,6 @@ def _configure_tag(parser: argparse.ArgumentParser) -> None:
                         '"value": 65536, "kernel_opts": "", "comment": ""}] (facts: '
                         f"{', '.join(tagging.FACTS)}; ops: {' '.join(tagging.OPERATORS)}); "
                         "default: the built-in rules.")
-    parser.add_argument("--dry-run", action="store_true",
-                        help="Show which machines would get which tag; change nothing.")
 
 
 def _rules(path: Path | None) -> Sequence[tagging.TagRule]:
@@ -233,9 +243,11 @@ WORKFLOWS: Mapping[str, Workflow] = {
     "release": Workflow("Release machines, optionally erasing their disks.",
                         _configure_release, _run_release),
     "tag": Workflow("Tag machines by hardware facts (CPU, memory, storage, architecture).",
-                    _configure_tag, _run_tag, default_filters=(("status", "new"),)),
+                    _configure_tag, _run_tag, default_filters=(("status", "new"),),
+                    plans=True),
     "power": Workflow("Power on/off/cycle, query power state, or set IPMI/Redfish parameters.",
-                      _configure_power, _run_power),
+                      _configure_power, _run_power,
+                      changes=lambda args: args.what != "query"),
 }
 
 
@@ -264,10 +276,16 @@ def _parser() -> argparse.ArgumentParser:
                          "yaml or table (default).")
         sub.add_argument("-k", "--insecure", action="store_true",
                          help="Do not verify the server's TLS certificate.")
+        sub.add_argument("-y", "--yes", action="store_true",
+                         help="Act on every selected machine without asking (needed when "
+                         "there is no terminal to ask on).")
+        sub.add_argument("--dry-run", action="store_true",
+                         help="List the machines and what would be done; change nothing.")
     return parser
 
 
-def _machines(client: Client, args: argparse.Namespace, workflow: Workflow) -> dict[str, str]:
+def _machines(client: Client, args: argparse.Namespace, workflow: Workflow,
+              runtime: Runtime) -> dict[str, str]:
     filters = args.all_matching
     if not filters and not args.system_ids:
         if workflow.default_filters is None:
@@ -275,9 +293,21 @@ def _machines(client: Client, args: argparse.Namespace, workflow: Workflow) -> d
                              f"(see `maas-dyn workflow PROFILE {args.workflow} -h`)")
         filters = workflow.default_filters
     machines = dict.fromkeys(args.system_ids, "")
-    for machine in select_machines(client, filters) if filters else ():
-        machines[str(machine["system_id"])] = str(machine.get("hostname", ""))
+    if filters:
+        found = select_machines(client, filters)
+        runtime.stderr.write(describe_selection(found, filters))
+        for machine in found:
+            machines[str(machine["system_id"])] = str(machine.get("hostname", ""))
     return machines
+
+
+def _dry_run(args: argparse.Namespace, machines: dict[str, str], runtime: Runtime) -> int:
+    what = " ".join(["workflow", args.workflow, getattr(args, "what", "")]).strip()
+    rows = [{"system_id": sid, "hostname": host, "would": what} for sid, host in
+            machines.items()]
+    runtime.stdout.write(FORMATTERS[args.output or "table"](rows))
+    runtime.note(f"dry run: {what} would run on {len(rows)} machine(s); nothing was sent")
+    return ExitCode.OK
 
 
 def main(argv: list[str], runtime: Runtime) -> int:
@@ -288,7 +318,8 @@ def main(argv: list[str], runtime: Runtime) -> int:
         runtime: Streams, environment and profile store.
 
     Returns:
-        The exit code: 0 if every machine succeeded, 1 if any failed.
+        The exit code: 0 if every machine succeeded (or ``--dry-run``), 1 if any failed
+        or the user did not confirm, 130 if interrupted.
     """
     args = _parser().parse_args(argv)
     profile = runtime.store.resolve(args.profile, runtime.environ)
@@ -296,4 +327,16 @@ def main(argv: list[str], runtime: Runtime) -> int:
     if profile.description is None and profile.name != ENV_PROFILE:
         session.fetch()  # a profile imported without one
     workflow = WORKFLOWS[args.workflow]
-    return workflow.run(session.client, args, _machines(session.client, args, workflow), runtime)
+    machines = _machines(session.client, args, workflow, runtime)
+    changes = workflow.changes(args) and not (args.dry_run and workflow.plans)
+    if args.dry_run and not workflow.plans:
+        return _dry_run(args, machines, runtime)
+    if changes:
+        selected = len(machines) - len(set(args.system_ids))
+        confirm(runtime, len(machines) if selected > 0 else 1,
+                f"workflow {args.workflow}", yes=args.yes)
+    try:
+        return workflow.run(session.client, args, machines, runtime)
+    except BulkInterrupted as stopped:
+        return interrupted_exit(stopped, outcome_rows(stopped.result, machines,
+                                                      _outcome_status), args.output, runtime)

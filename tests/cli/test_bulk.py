@@ -36,7 +36,8 @@ def run(sim: MAASSimulator, doc37: Any, capsys: pytest.CaptureFixture[str]
 
 def test_deploy_every_matching_machine_and_wait(run: Callable[..., Result]) -> None:
     done = run("region", "machines", "deploy", "--all-matching", "status=ready", "--wait",
-               "--interval", "0.01", "--concurrency", "3", "distro_series=noble", "-o", "json")
+               "--interval", "0.01", "--concurrency", "3", "distro_series=noble", "-o", "json",
+               "--yes")
     rows = json.loads(done.out)
     assert done.code == 0, done.err
     assert len(rows) == 6 and {r["outcome"] for r in rows} == {"ok"}
@@ -49,7 +50,7 @@ def test_any_failure_means_exit_1_with_one_row_per_machine(sim: MAASSimulator,
                                                            run: Callable[..., Result]) -> None:
     sim.deploy_failure_rate = 1.0
     done = run("region", "machine", "deploy", "--all-matching", "status=ready,status=broken",
-               "--wait", "--interval", "0.01")
+               "--wait", "--interval", "0.01", "--yes")
     assert done.code == 1
     lines = done.out.splitlines()
     assert lines[0].split()[:4] == ["system_id", "hostname", "status_name", "outcome"]
@@ -62,7 +63,7 @@ def test_retries_recover_refusals_the_server_did_not_act_on(
         sim: MAASSimulator, run: Callable[..., Result]) -> None:
     sim.faults.locked(times=1, retry_after=0, handler="MachineHandler", op="deploy")
     done = run("region", "machines", "deploy", "--all-matching", "status=ready",
-               "--retries", "2", "--concurrency", "1", "-o", "json")
+               "--retries", "2", "--concurrency", "1", "-o", "json", "--yes")
     rows = json.loads(done.out)
     assert done.code == 0 and [r["attempts"] for r in rows][:2] == [2, 1]
 
@@ -76,7 +77,8 @@ def test_debug_and_a_progress_bar_on_a_terminal(run: Callable[..., Result],
                                                 monkeypatch: pytest.MonkeyPatch) -> None:
     tty = FakeTTY()
     monkeypatch.setattr("sys.stderr", tty)
-    done = run("region", "machines", "power-off", "--all-matching", "status=deployed", "-d")
+    done = run("region", "machines", "power-off", "--all-matching", "status=deployed", "-d",
+               "--yes")
     assert done.code == 0
     assert "\r[" in tty.getvalue() and "POST" in tty.getvalue()  # bar and --debug lines
 
@@ -88,6 +90,8 @@ def test_debug_and_a_progress_bar_on_a_terminal(run: Callable[..., Result],
     (("machines", "deploy", "--all-matching", "tags"), "expected key=value"),
     (("machines", "deploy", "--all-matching", "a=b", "--concurrency", "0"), ">= 1"),
     (("machines", "deploy", "--all-matching", "a=b", "--retries", "x"), ">= 0"),
+    (("machines", "deploy", "--all-matching", "a=b"), "unknown filter 'a'"),
+    (("machines", "read", "--dry-run"), "--dry-run goes with --all-matching"),
 ])
 def test_usage_errors(run: Callable[..., Result], argv: tuple[str, ...], message: str) -> None:
     done = run("region", *argv)

@@ -73,7 +73,8 @@ def test_tag_new_machines_by_default_and_rules_from_a_file(run: Callable[..., Re
     rules = tmp_path / "rules.json"
     rules.write_text(json.dumps([{"tag": "everyone", "fact": "cpu_count", "op": ">=",
                                   "value": 1, "kernel_opts": "quiet"}]))
-    done = run("tag", "--all-matching", "status=ready", "--rules", str(rules), "-o", "json")
+    done = run("tag", "--all-matching", "status=ready", "--rules", str(rules), "-o", "json",
+               "--yes")
     rows = json.loads(done.out)
     assert [(r["name"], r["machines"], r["kernel_opts"]) for r in rows] == [
         ("everyone", 6, "quiet")]
@@ -107,10 +108,25 @@ def test_power_set_query_and_cycle(run: Callable[..., Result], sim: MAASSimulato
     (("power", "set", "abc", "--type", "redfish", "--address", "x", "--password-env", "NOPE"),
      "put it in the environment variable NOPE"),
     (("dance",), "invalid choice"),
+    (("power", "off", "--all-matching", "statsu=deployed"), "did you mean status"),
+    (("release", "--all-matching", "status=ready"), "pass --yes"),
 ])
 def test_usage_errors(run: Callable[..., Result], argv: tuple[str, ...], message: str) -> None:
     done = run(*argv)
     assert done.code == 2 and message in done.err
+
+
+def test_dry_run_and_refusals_send_nothing(run: Callable[..., Result],
+                                           sim: MAASSimulator) -> None:
+    done = run("release", "--all-matching", "status=deployed,status=allocated", "--dry-run",
+               "-o", "json")
+    assert done.code == 0 and "nothing was sent" in done.err
+    assert {row["would"] for row in json.loads(done.out)} == {"workflow release"}
+    assert "2 machines match status=deployed,status=allocated:" in done.err
+    for argv in (("power", "off", "--all-matching", "statsu=deployed", "--yes"),
+                 ("provision", "--all-matching", "status=ready")):
+        assert run(*argv).code == 2
+    assert not [key for key in sim.request_counts if key[0] != "GET"]
 
 
 def test_listed_in_the_top_help(capsys: pytest.CaptureFixture[str]) -> None:

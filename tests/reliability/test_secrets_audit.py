@@ -351,7 +351,7 @@ def test_maas_dyn_command_line_leaks_no_secret(debug_log: io.StringIO, tmp_path:
             "--interval", "0.01", "--timeout", "30", "--debug")
         # Bulk and workflows; the workflow reads the BMC password from the environment.
         run("lab", "machines", "deploy", "--all-matching", "status=ready", "--wait",
-            "--interval", "0.01", "--timeout", "30", "--debug", "-o", "json")
+            "--interval", "0.01", "--timeout", "30", "--debug", "-o", "json", "--yes")
         monkeypatch.setenv("MAAS_DYN_POWER_PASS", bmc_env)
         for output in ("json", "yaml", "table"):
             run("workflow", "lab", "power", "set", machines[1], "--type", "ipmi", "--address",
