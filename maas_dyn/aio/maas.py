@@ -3,7 +3,9 @@
 The handlers, names, signatures and docstrings are the sync client's; only the
 methods are coroutine functions. Each call runs the sync funnel (prepare, sign, send,
 retry, decode, raise) in a bounded thread pool, so retries and errors behave exactly as
-in the sync client and the event loop is never blocked.
+in the sync client and the event loop is never blocked. The sync client's total
+deadline (``deadline=``, docs/limits.md) bounds each call, so a hostile server cannot
+hold the pool's threads either.
 """
 
 from __future__ import annotations
@@ -61,8 +63,10 @@ class AsyncClient:
 
     async def aclose(self) -> None:
         """Wait for calls in flight, stop the pool and close the sync client."""
-        await asyncio.get_running_loop().run_in_executor(None, self._executor.shutdown)
-        self.client.close()
+        loop = asyncio.get_running_loop()
+        await loop.run_in_executor(None, self._executor.shutdown)
+        # Closing a session closes its pooled sockets: a thread's work, not the loop's.
+        await loop.run_in_executor(None, self.client.close)
 
     async def __aenter__(self) -> AsyncClient:
         return self
