@@ -29,6 +29,8 @@ from maas_dyn.errors import (
     ConnectionClosed,
     ConnectionFailed,
     InvalidParametersError,
+    LimitExceeded,
+    RedirectRefused,
     Timeout,
     TooManyConcurrentCalls,
     TransportError,
@@ -381,6 +383,9 @@ class Client:
             return self._connection(deadline)
         except (TransportError, TooManyConcurrentCalls) as exc:
             if self._closing.is_set():
+                raise
+            if isinstance(exc, (RedirectRefused, LimitExceeded)):
+                exc.method = method  # its own type: retrying or reconnecting cannot help
                 raise
             if isinstance(exc, Timeout):
                 raise ConnectTimeout(f"{method} was not sent: {exc}", method=method,

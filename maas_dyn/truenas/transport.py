@@ -301,6 +301,8 @@ class WebSocketLink:
                 sent = 0
             if sent < len(data):
                 self._write(sock, memoryview(data)[sent:], deadline, sent > 0)
+        except Timeout:
+            raise  # a TimeoutError, so an OSError too: ours, not a broken socket
         except OSError as exc:
             raise ConnectionClosed(f"the connection broke while sending: {exc}") from None
         finally:
@@ -336,6 +338,8 @@ class WebSocketLink:
                 threading.Thread(target=self._finish, args=(sock, memoryview(data)[sent:]),
                                  daemon=True, name="maas_dyn-truenas-send").start()
             return True
+        except Timeout:
+            raise  # a TimeoutError, so an OSError too: ours, not a broken socket
         except OSError as exc:
             raise ConnectionClosed(f"the connection broke while sending: {exc}") from None
         finally:
@@ -416,6 +420,8 @@ class WebSocketLink:
                 raise ConnectionClosed("the connection is closed")
             frame = ABNF.create_frame(b"\x03\xe8", ABNF.OPCODE_CLOSE).format()
             self._write(sock, memoryview(frame), deadline, False)
+        except Timeout:
+            raise  # a TimeoutError, so an OSError too: ours, not a broken socket
         except OSError as exc:
             raise ConnectionClosed(f"the connection broke while closing: {exc}") from None
         finally:
@@ -537,7 +543,9 @@ def open_link(url: str, *, verify: bool | str = True, timeout: float = 10.0,
         status = getattr(response, "status", None)
         if status in SUPPORTED_REDIRECT_STATUSES:
             location = str((getattr(response, "headers", None) or {}).get("location") or "")
-            shown = redact_query(location)
+            # Only where it points: its query may carry anything (a token, a key).
+            base, query, _ = location.partition("?")
+            shown = redact_query(base) + ("?…" if query else "")
             raise RedirectRefused(
                 f"{url} answered the WebSocket upgrade with a redirect (HTTP {status}) to "
                 f"{shown or 'nowhere'}; the client does not follow redirects (credentials "
@@ -939,9 +947,11 @@ class Connection:
             if waiting.pop(request_id, None) is not None:
                 raise self._lost(method) from None
         except Timeout as exc:
-            if waiting.pop(request_id, None) is not None:
-                raise Timeout(f"{method} could not be sent to {self.url} in time: {exc}",
-                              method=method, url=self.url) from None
+            # Ours to report even if a cut link already failed the waiter: the send is
+            # what ran out of time.
+            waiting.pop(request_id, None)
+            raise Timeout(f"{method} could not be sent to {self.url} in time: {exc}",
+                          method=method, url=self.url) from None
         wait = -1.0 if deadline is None else max(deadline - time.monotonic(), 0.0)
         if not pending.done.acquire(timeout=wait):
             if waiting.pop(request_id, None) is not None:
