@@ -32,9 +32,8 @@ class Run:
 
 
 @pytest.fixture(scope="module")
-def sim() -> Iterator[Any]:
-    with sim_module.TrueNASSimulator(version="25.10", speed=50.0) as running:
-        yield running
+def sim(truenas_sim_factory: Callable[..., Any]) -> Any:
+    return truenas_sim_factory(version="25.10", speed=50.0)  # the plugin's, module-long
 
 
 @pytest.fixture

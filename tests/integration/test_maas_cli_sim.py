@@ -6,7 +6,7 @@ import json
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -15,9 +15,9 @@ from maas_dyn.sim.maas import MAASSimulator
 
 
 @pytest.fixture(scope="module")
-def sim() -> Iterator[MAASSimulator]:
-    with MAASSimulator(version="3.7", machines=6, speed=500.0, seed=11) as running:
-        yield running
+def sim(maas_sim_factory: Callable[..., MAASSimulator]) -> MAASSimulator:
+    # The plugin's factory: stopped with this module.
+    return maas_sim_factory(version="3.7", machines=6, speed=500.0, seed=11)
 
 
 def maas_dyn(tmp_path: Path, *args: str, stdin: str | None = None
