@@ -25,6 +25,7 @@ from typing import Any
 
 from requests.adapters import HTTPAdapter
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
+from urllib3.poolmanager import ProxyManager
 
 __all__ = ["Ticket", "WatchedAdapter", "arm", "disarm"]
 
@@ -160,6 +161,15 @@ class WatchedAdapter(HTTPAdapter):
     def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
         """Build the pool manager with watched pool classes."""
         super().init_poolmanager(*args, **kwargs)
-        self.poolmanager.pool_classes_by_scheme = {
-            "http": _WatchedHTTPPool, "https": _WatchedHTTPSPool,
-        }
+        self.poolmanager.pool_classes_by_scheme = _WATCHED_POOLS
+
+    def proxy_manager_for(self, proxy: str, **proxy_kwargs: Any) -> Any:
+        """Return the proxy's pool manager, with watched pools for an HTTP(S) proxy."""
+        manager = super().proxy_manager_for(proxy, **proxy_kwargs)
+        # A SOCKS manager brings its own pool classes (their connections tunnel); left as is.
+        if type(manager) is ProxyManager:
+            manager.pool_classes_by_scheme = _WATCHED_POOLS
+        return manager
+
+
+_WATCHED_POOLS = {"http": _WatchedHTTPPool, "https": _WatchedHTTPSPool}

@@ -531,7 +531,7 @@ class Client:
             headers = {k: v for k, v in headers.items()
                        if k.lower() not in ("content-type", "content-length")}
         old, new = urlsplit(request.url), urlsplit(target)
-        shown = redact_query(target)
+        shown = _shown_location(target)
         refuse = ""
         if new.scheme not in ("http", "https") or not new.hostname:
             refuse = "to something that is not an http(s) URL"
@@ -556,7 +556,7 @@ class Client:
         if 300 <= raw.status < 400:
             # Not followed (no Location, 304, 300, too many hops): the body is not the
             # answer to this request, so it is not returned as one.
-            location = redact_query(raw.headers.get("Location", "") or "")
+            location = _shown_location(raw.headers.get("Location", "") or "")
             if raw.status in _FOLLOWED and location:
                 why = f"more than max_redirects={self.max_redirects} redirects"
             elif raw.status in _FOLLOWED:
@@ -575,7 +575,9 @@ class Client:
             self._local.response = response
         self.hooks.emit("after-receive", response=response)
         if raw.status >= 400:
-            raise error_for(raw, request.method, redact_query(request.url), handler)
+            # The key's parts: a server may echo the OAuth header back in its error.
+            raise error_for(raw, request.method, redact_query(request.url), handler,
+                            self._credentials.secrets() if self._credentials else ())
         return response
 
     def _check_hash(self, raw: RawResponse) -> None:
@@ -624,6 +626,17 @@ class Client:
         self._refresh_not_before = time.monotonic() + delay
         _log.warning("could not use the new description of %s (%s); keeping the handlers "
                      "as they are, trying again in %.0f s", self.url, reason, delay)
+
+
+def _shown_location(url: str) -> str:
+    # A Location may carry user:password@ as well as secret query values.
+    try:
+        parts = urlsplit(url)
+        if "@" in parts.netloc:
+            url = parts._replace(netloc=parts.netloc.rpartition("@")[2]).geturl()
+    except ValueError:
+        return "<unparsable>"
+    return redact_query(url)
 
 
 def _origin(parts: Any) -> tuple[str, str, int | None]:

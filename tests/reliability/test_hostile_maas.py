@@ -66,7 +66,8 @@ def other() -> Iterator[HostileServer]:
 def test_a_redirect_to_another_origin_gets_neither_body_nor_credentials(
         other: HostileServer, status: int) -> None:
     def redirect(conn: Conn, request: Request) -> None:
-        conn.respond(status, headers={"Location": f"{other.origin}/steal/"})
+        location = other.origin.replace("//", f"//admin:{SECRET}@") + "/steal/?password=" + SECRET
+        conn.respond(status, headers={"Location": location})
 
     with serving(redirect) as server, client_for(server) as client, \
             pytest.raises(errors.RedirectRefused) as caught:
