@@ -15,7 +15,7 @@ from maas_dyn.workflows import get_waiter
 
 async def deploy_all(url: str, api_key: str) -> None:
     """Deploy every Ready machine at once, then wait for all of them together."""
-    async with await aio_maas.connect(url, api_key, cache=False, max_workers=16) as maas:
+    async with aio_maas.connect(url, api_key, cache=False, max_workers=16) as maas:
         ready = await maas.machines.read(status="ready")
         ids = [m["system_id"] for m in ready]
         await asyncio.gather(*(maas.machine.deploy(i, distro_series="noble") for i in ids))
@@ -26,8 +26,8 @@ async def deploy_all(url: str, api_key: str) -> None:
 
 async def build_storage(url: str, username: str, password: str) -> None:
     """Query in parallel, then create two pools at once and await both jobs."""
-    async with await aio_truenas.connect(url, username=username, password=password,
-                                         cache=False) as nas:
+    async with aio_truenas.connect(url, username=username, password=password,
+                                   cache=False) as nas:
         disks, pools = await asyncio.gather(nas.disk.details(), nas.pool.query())
         names = [d["name"] for d in disks["unused"]]
         print(f"TrueNAS: {len(names)} unused disks, {len(pools)} pools")

@@ -16,6 +16,7 @@ from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from maas_dyn._dynamic import Operation, lazy_namespace
+from maas_dyn.aio._connecting import Connecting
 from maas_dyn.maas.client import Client
 from maas_dyn.maas.describe import HandlerSpec
 from maas_dyn.maas.handlers import handler_class
@@ -32,7 +33,7 @@ class AsyncClient:
 
     Example::
 
-        async with await maas_dyn.aio.maas.connect(url, api_key=key) as maas:
+        async with maas_dyn.aio.maas.connect(url, api_key=key) as maas:
             machines = await maas.machines.read()
             await asyncio.gather(*(maas.machine.deploy(m["system_id"]) for m in machines))
     """
@@ -78,8 +79,8 @@ class AsyncClient:
         return f"<maas_dyn.aio.maas.AsyncClient {self.client.url}>"
 
 
-async def connect(url: str, api_key: str | None = None, *, max_workers: int = 16,
-                  **options: Any) -> AsyncClient:
+def connect(url: str, api_key: str | None = None, *, max_workers: int = 16,
+            **options: Any) -> Connecting[AsyncClient]:
     """Connect without blocking the event loop (the describe fetch runs in a thread).
 
     Args:
@@ -89,8 +90,13 @@ async def connect(url: str, api_key: str | None = None, *, max_workers: int = 16
         **options: See :class:`maas_dyn.maas.Client`.
 
     Returns:
-        The async client.
+        The pending client: ``await`` it, or use it in ``async with`` (which closes it).
     """
+    return Connecting(partial(_connect, url, api_key, max_workers=max_workers, **options))
+
+
+async def _connect(url: str, api_key: str | None, *, max_workers: int,
+                   **options: Any) -> AsyncClient:
     loop = asyncio.get_running_loop()
     client = await loop.run_in_executor(None, partial(Client, url, api_key, **options))
     return AsyncClient(client, max_workers=max_workers)

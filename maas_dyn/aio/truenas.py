@@ -29,6 +29,7 @@ from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from maas_dyn._dynamic import Operation
+from maas_dyn.aio._connecting import Connecting
 from maas_dyn.errors import (
     CallError,
     ConfigurationError,
@@ -171,8 +172,7 @@ class AsyncClient:
 
     Example::
 
-        async with await maas_dyn.aio.truenas.connect(url, username="admin",
-                                                       api_key=key) as nas:
+        async with maas_dyn.aio.truenas.connect(url, username="admin", api_key=key) as nas:
             pools, disks = await asyncio.gather(nas.pool.query(), nas.disk.query())
             job = await nas.pool.create({...})
             await job.wait(on_progress=print)
@@ -337,8 +337,8 @@ _RESERVED = frozenset({name for name in dir(AsyncClient) if not name.startswith(
                       | {"client"})
 
 
-async def connect(url: str, *, max_in_flight: int | None = None,
-                  **options: Any) -> AsyncClient:
+def connect(url: str, *, max_in_flight: int | None = None,
+            **options: Any) -> Connecting[AsyncClient]:
     """Connect and log in without blocking the event loop (the handshake runs in a thread).
 
     Args:
@@ -347,8 +347,12 @@ async def connect(url: str, *, max_in_flight: int | None = None,
         **options: Credentials and other options of :class:`maas_dyn.truenas.Client`.
 
     Returns:
-        The async client.
+        The pending client: ``await`` it, or use it in ``async with`` (which closes it).
     """
+    return Connecting(partial(_connect, url, max_in_flight=max_in_flight, **options))
+
+
+async def _connect(url: str, *, max_in_flight: int | None, **options: Any) -> AsyncClient:
     loop = asyncio.get_running_loop()
     client = await loop.run_in_executor(None, partial(Client, url, **options))
     return AsyncClient(client, max_in_flight=max_in_flight)

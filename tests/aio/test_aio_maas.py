@@ -76,3 +76,18 @@ async def test_connect_runs_the_fetch_off_the_loop() -> None:
         await connect("http://127.0.0.1:9/MAAS/", cache=False,
                       retry=__import__("maas_dyn").RetryPolicy.never())
     assert "AsyncClient" in repr(AsyncClient(make_client(lambda r, a: RawResponse(200))))
+
+
+@pytest.mark.asyncio
+async def test_connect_works_in_async_with_and_closes_on_the_way_out() -> None:
+    from maas_dyn.sim.maas import MAASSimulator
+
+    with MAASSimulator(machines=2) as sim:
+        async with connect(sim.url, api_key=sim.api_key, cache=False) as maas:
+            assert isinstance(maas, AsyncClient)
+            assert len(await maas.machines.read()) == 2
+        assert maas._executor._shutdown  # aclose ran
+        client = await connect(sim.url, api_key=sim.api_key, cache=False)  # plain await too
+        async with client:
+            assert (await client.users.whoami())["username"]
+    assert "async with" in repr(connect("http://127.0.0.1:9/MAAS/"))

@@ -225,3 +225,12 @@ async def test_wrapping_an_existing_client(sim: TrueNASSimulator) -> None:
     assert await client.disk.details() == sync.disk.details()
     await client.aclose()
     assert not sync.connected
+
+
+@pytest.mark.asyncio
+async def test_connect_works_in_async_with_without_await(sim: TrueNASSimulator) -> None:
+    async with connect(sim.url, username=sim.username, password=sim.password,
+                       cache=False) as client:
+        assert (await client.call("system.info"))["version"]
+    with pytest.raises(errors.ConnectionClosed):  # closed on the way out
+        client.client.call("system.info")
