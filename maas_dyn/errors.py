@@ -58,6 +58,7 @@ __all__ = [
     "UnsafeSelectionError",
     "ValidationError",
     "WaiterError",
+    "WaiterTimeoutError",
 ]
 
 
@@ -433,3 +434,11 @@ class WaiterError(MaasDynError):
         self.reason = reason
         self.result = result
         self.elapsed = elapsed
+
+
+class WaiterTimeoutError(WaiterError, TimeoutError):
+    """A waiter's timeout passed before success (``reason == "timeout"``).
+
+    Also a ``TimeoutError``, so ``except TimeoutError`` catches a wait that ran out as it
+    catches a network timeout.
+    """

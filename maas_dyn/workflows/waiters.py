@@ -23,7 +23,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
-from maas_dyn.errors import Cancelled, WaiterError
+from maas_dyn.errors import Cancelled, WaiterError, WaiterTimeoutError
 from maas_dyn.workflows.cancel import pause as interruptible_sleep
 
 __all__ = ["REQUESTS", "WAITERS", "Progress", "Waiter", "WaiterSpec", "get_waiter"]
@@ -196,17 +196,27 @@ class Waiter:
             :mod:`maas_dyn.workflows.cancel`).
         clock: Monotonic clock (tests pass a fake).
         async_sleep: How :meth:`wait_async` waits between polls.
+        name: The waiter's name in :data:`WAITERS`, for its repr and messages.
     """
 
     def __init__(self, client: Any, spec: WaiterSpec, *,
                  sleep: Callable[[float], None] = interruptible_sleep,
                  clock: Callable[[], float] = time.monotonic,
-                 async_sleep: Callable[[float], Awaitable[None]] = asyncio.sleep):
+                 async_sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+                 name: str = ""):
         self.client = client
         self.spec = spec
+        self.name = name
         self._sleep = sleep
         self._clock = clock
         self._async_sleep = async_sleep
+
+    def __repr__(self) -> str:
+        spec = self.spec
+        goal = ", ".join(sorted(spec.success)) or "a settled state"
+        return (f"<Waiter {self.name or spec.description!r}: polls {spec.handler}.{spec.action} "
+                f"every {spec.interval:g} s until {spec.field} is {goal}, up to "
+                f"{spec.timeout:g} s>")
 
     def wait(self, *args: Any, timeout: float | None = None, interval: float | None = None,
              on_progress: Callable[[Progress], None] | None = None) -> Any:
@@ -224,7 +234,8 @@ class Waiter:
 
         Raises:
             WaiterError: A failure state was reached (``reason="failure"``) or the
-                timeout passed (``reason="timeout"``); ``last_state`` says where.
+                timeout passed (``reason="timeout"``, a :class:`WaiterTimeoutError`,
+                also a ``TimeoutError``); ``last_state`` says where.
             Cancelled: The bulk run this wait belongs to was stopped (Ctrl-C);
                 ``last_state`` says where the object was last seen.
         """
@@ -309,7 +320,7 @@ class Waiter:
         return _Seen(state, result, elapsed, done)
 
     def _gave_up(self, target: str, limit: float, seen: _Seen) -> WaiterError:
-        return WaiterError(
+        return WaiterTimeoutError(
             f"{target}: gave up waiting for {self.spec.description} after {limit:.0f} s; "
             f"last state {seen.state!r}",
             last_state=seen.state, reason="timeout", result=seen.result, elapsed=seen.elapsed,
@@ -334,4 +345,4 @@ def get_waiter(client: Any, name: str, **overrides: Any) -> Waiter:
     if name not in WAITERS:
         raise KeyError(f"no waiter {name!r}; known: {', '.join(sorted(WAITERS))}")
     hooks = {k: overrides.pop(k) for k in ("sleep", "clock", "async_sleep") if k in overrides}
-    return Waiter(client, replace(WAITERS[name], **overrides), **hooks)
+    return Waiter(client, replace(WAITERS[name], **overrides), name=name, **hooks)

@@ -200,3 +200,21 @@ async def test_wait_async_with_the_async_maas_client() -> None:
             waiter = get_waiter(maas, "machine_deployed", interval=0.01, timeout=10)
             done = await asyncio.gather(*(waiter.wait_async(i) for i in ready))
     assert ready and {m["status_name"] for m in done} == {"Deployed"}
+
+
+def test_a_timeout_is_also_a_timeout_error_and_waiters_read_well() -> None:
+    from maas_dyn.errors import WaiterTimeoutError
+    from maas_dyn.workflows.waiters import get_waiter
+
+    class Stuck:
+        def call(self, *args: object) -> dict[str, str]:
+            return {"status_name": "Deploying"}
+
+    waiter = get_waiter(Stuck(), "machine_deployed", interval=1, timeout=2,
+                        sleep=lambda s: None, clock=iter(range(100)).__next__)
+    assert repr(waiter) == ("<Waiter 'machine_deployed': polls machine.read every 1 s until "
+                            "status_name is Deployed, up to 2 s>")
+    with pytest.raises(TimeoutError) as caught:
+        waiter.wait("abc")
+    assert isinstance(caught.value, WaiterTimeoutError) and caught.value.reason == "timeout"
+    assert caught.value.last_state == "Deploying"
