@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any, NamedTuple
 
+from maas_dyn._secrets import SecretMask
 from maas_dyn.errors import (
     BadRequestError,
     ConflictError,
@@ -128,7 +129,8 @@ def _message(raw: RawResponse) -> tuple[str, dict[str, list[str]]]:
     return text[:_MAX_MESSAGE], {}
 
 
-def error_for(raw: RawResponse, method: str, url: str, handler: str = "") -> MAASAPIError:
+def error_for(raw: RawResponse, method: str, url: str, handler: str = "",
+              secrets: Iterable[str] = ()) -> MAASAPIError:
     """Build the typed error for a non-2xx response.
 
     Args:
@@ -136,9 +138,13 @@ def error_for(raw: RawResponse, method: str, url: str, handler: str = "") -> MAA
         method: HTTP method of the request.
         url: Request URL, secret query values already hidden.
         handler: CLI name of the handler called, to pick a more specific 404 class.
+        secrets: The client's own secret values (its API key's parts); a server may
+            echo the request (its OAuth header) back in the message, headers or body.
+            Values under secret names are hidden even without them.
 
     Returns:
-        An instance of the class the status table names (``MAASAPIError`` otherwise).
+        An instance of the class the status table names (``MAASAPIError`` otherwise),
+        with the secrets hidden from its message, fields, headers and content.
     """
     cls, hint = _ERRORS.get(raw.status, (MAASAPIError, ""))
     if raw.status == 404:
@@ -148,9 +154,9 @@ def error_for(raw: RawResponse, method: str, url: str, handler: str = "") -> MAA
         "status": raw.status, "method": method, "url": url, "hint": hint,
         "headers": dict(raw.headers), "content": raw.content,
     }
-    if cls is BadRequestError:
-        return BadRequestError(message, field_errors=fields, **common)
-    return cls(message, **common)
+    error = BadRequestError(message, field_errors=fields, **common) \
+        if cls is BadRequestError else cls(message, **common)
+    return SecretMask(secrets).error(error)
 
 
 class Response(NamedTuple):

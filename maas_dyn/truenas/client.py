@@ -22,6 +22,7 @@ import requests
 from maas_dyn._cache import DescriptionCache
 from maas_dyn._dynamic import Operation, bind_arguments, unknown_name
 from maas_dyn._hooks import Hooks
+from maas_dyn._secrets import SecretMask
 from maas_dyn._shipped import load_shipped
 from maas_dyn._warn import warn_user
 from maas_dyn.errors import (
@@ -43,7 +44,7 @@ from maas_dyn.truenas.endpoint import Endpoint, parse_endpoint
 from maas_dyn.truenas.events import EventHub, EventStream, Subscription
 from maas_dyn.truenas.files import FileSource, FileTarget, download, upload
 from maas_dyn.truenas.jobs import JOBS_COLLECTION, Job, JobTracker, ProgressCallback
-from maas_dyn.truenas.jsonrpc import Framing, JSONRPCFraming, LegacyFraming
+from maas_dyn.truenas.jsonrpc import Framing, JSONRPCFraming, LegacyFraming, MaskedFraming
 from maas_dyn.truenas.login import Credentials, OTPSource, check_api_key_transport, login
 from maas_dyn.truenas.messages import Event
 from maas_dyn.truenas.methods import Methods, MethodSpec, Tree, build_tree
@@ -209,6 +210,8 @@ class Client:
         if protocol == "legacy":
             self.endpoint = self.endpoint.legacy()
         secrets = (password, api_key, token)
+        # Hidden from every error built from a server's answer (a server may echo them).
+        self.secret_mask = SecretMask(secrets)
         self._credentials = Credentials(username, password, api_key, token, otp) \
             if any(secrets) else None
         check_api_key_transport(self.endpoint, self._credentials, allow_insecure_api_key)
@@ -459,7 +462,8 @@ class Client:
             link = self._opener(endpoint.url, self._verify, left())
             self.endpoint = endpoint
         connection = Connection(
-            link, _FRAMINGS[endpoint.protocol](), url=endpoint.url, limits=self._limits,
+            link, MaskedFraming(_FRAMINGS[endpoint.protocol](), self.secret_mask),
+            url=endpoint.url, limits=self._limits,
             ping_interval=self._ping_interval, on_notice=self._hub.on_notice,
             on_close=self._on_close, send_timeout=self.send_timeout)
         try:

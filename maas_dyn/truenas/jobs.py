@@ -444,7 +444,12 @@ class Job(JobRecord):
     def _outcome(self) -> Any:
         if self.state == "FAILED" and not self.record.get("exc_info"):
             self._complete()
-        return job_outcome(self.id, self.method, self.record)
+        try:
+            return job_outcome(self.id, self.method, self.record)
+        except JobFailed as exc:
+            # The record is the server's: it may quote the job's (secret) arguments.
+            mask = getattr(self._host, "secret_mask", None)
+            raise mask.error(exc) if mask is not None else exc from None
 
     def _complete(self) -> None:
         # A failure seen without its details (a record caught between the state change

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timezone
 from typing import Any, Protocol
 
+from maas_dyn._secrets import SecretMask
 from maas_dyn.errors import (
     CallError,
     MethodNotFound,
@@ -46,6 +47,7 @@ __all__ = [
     "Framing",
     "JSONRPCFraming",
     "LegacyFraming",
+    "MaskedFraming",
     "dumps",
     "loads",
     "problems_of",
@@ -453,3 +455,53 @@ _LEGACY_MESSAGES: Mapping[str, Callable[[Mapping[str, Any]], list[Incoming]]] = 
     "changed": lambda m: [_event(m)],
     "removed": lambda m: [_event(m)],
 }
+
+
+class MaskedFraming:
+    """A framing whose errors hide the client's own secrets.
+
+    A server may echo a call back in its error (the login parameters, a password given
+    to ``user.create``): every error a connection builds passes through here, so the
+    client's secret values never reach an exception, a log line or the CLI's stderr.
+
+    Args:
+        inner: The protocol spoken.
+        mask: The client's secrets.
+    """
+
+    def __init__(self, inner: Framing, mask: SecretMask):
+        self._inner = inner
+        self._mask = mask
+        self.name = inner.name
+
+    def hello(self) -> str | None:
+        """See :meth:`Framing.hello`."""
+        return self._inner.hello()
+
+    def call(self, id_: int, method: str, params: Sequence[Any]) -> str:
+        """See :meth:`Framing.call`."""
+        return self._inner.call(id_, method, params)
+
+    def subscribe(self, id_: int, name: str) -> str:
+        """See :meth:`Framing.subscribe`."""
+        return self._inner.subscribe(id_, name)
+
+    def subscription_id(self, id_: int, result: Any) -> str:
+        """See :meth:`Framing.subscription_id`."""
+        return self._inner.subscription_id(id_, result)
+
+    def unsubscribe(self, id_: int, subscription: str) -> str:
+        """See :meth:`Framing.unsubscribe`."""
+        return self._inner.unsubscribe(id_, subscription)
+
+    def ping(self, id_: int) -> str:
+        """See :meth:`Framing.ping`."""
+        return self._inner.ping(id_)
+
+    def decode(self, text: str | bytes) -> list[Incoming]:
+        """See :meth:`Framing.decode`."""
+        return self._inner.decode(text)
+
+    def error(self, error: Mapping[str, Any], method: str, url: str) -> TrueNASAPIError:
+        """The inner framing's typed error, with the secrets hidden."""
+        return self._mask.error(self._inner.error(error, method, url))
