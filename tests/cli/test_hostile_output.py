@@ -11,6 +11,7 @@ from __future__ import annotations
 import importlib
 import json
 from collections.abc import Callable
+from typing import Any
 
 import pytest
 import yaml
@@ -24,6 +25,17 @@ _DEEP_LIST = b"[" * 950 + b"1" + b"]" * 950
 _DEEP_OBJECT = b'{"a":' * 950 + b"1" + b"}" * 950
 _DEEP_ROWS = b'[{"name": "n", "x": ' + _DEEP_LIST + b"}]"
 _SURROGATES = b'[{"name": "bad\\ud800", "d": "\\udfff"}, {"name": "ok"}]'
+
+
+def _truenas_output() -> Any:
+    """truenas-dyn's output module, wherever it lives (the CLI is being reorganised)."""
+    names = ("maas_dyn.cli.truenas.output", "maas_dyn.cli._truenas_output")
+    for name in names:
+        try:
+            return importlib.import_module(name)
+        except ImportError:
+            continue
+    raise ImportError(f"none of {names} imports")
 
 
 def _reply(body: bytes) -> Recorder:
@@ -72,12 +84,6 @@ def test_deep_data_is_clipped_for_tables() -> None:
 @pytest.mark.parametrize("pretty", [True, False])
 def test_truenas_renderer_handles_hostile_results(body: bytes, output: str,
                                                   pretty: bool) -> None:
-    for name in ("maas_dyn.cli.truenas.output", "maas_dyn.cli._truenas_output"):
-        try:  # the truenas-dyn modules are being reorganised: either place will do
-            truenas = importlib.import_module(name)
-            break
-        except ImportError:
-            continue
-    text = truenas.render(json.loads(body), output, pretty)
+    text = _truenas_output().render(json.loads(body), output, pretty)
     text.encode("utf-8")  # what writing it to stdout needs
     assert text.strip()
