@@ -19,7 +19,7 @@ import yaml
 from maas_dyn.cli.output import FORMATTERS
 from maas_dyn.maas import RawResponse
 
-from .conftest import Recorder, Result
+from .conftest import JSON_HEADERS, KEY, LocalServer, Recorder, Result, run_subprocess
 
 _DEEP_LIST = b"[" * 950 + b"1" + b"]" * 950
 _DEEP_OBJECT = b'{"a":' * 950 + b"1" + b"}" * 950
@@ -54,6 +54,20 @@ def test_maas_cli_renders_hostile_json_without_a_traceback(
     assert (result.code, bool(result.out.strip())) in ((0, True), (1, False)), result.err
     if result.code:
         assert result.err.startswith("maas-dyn: error:")
+
+
+@pytest.mark.parametrize(("body", "output"), [(_DEEP_ROWS, "table"), (_DEEP_LIST, "table"),
+                                              (_SURROGATES, "json")],
+                         ids=["deep-rows-table", "deep-list-table", "surrogates-json"])
+def test_maas_cli_as_a_subprocess_prints_no_traceback(
+        local_server: LocalServer, body: bytes, output: str) -> None:
+    # A real process: its stdout is strict UTF-8 and its stack as shallow as a user's.
+    local_server.routes["/MAAS/api/2.0/machines/"] = lambda r: (200, JSON_HEADERS, body)
+    code, _, err = run_subprocess("login", "local", local_server.url, KEY)
+    assert code == 0, err
+    code, out, err = run_subprocess("local", "machines", "read", "-o", output)
+    assert "Traceback" not in err
+    assert code == 0 and out.strip(), err
 
 
 def test_surrogates_in_json_output_stay_valid_json() -> None:
