@@ -199,3 +199,29 @@ def test_reading_a_cassette_without_the_extra_names_it(
     with pytest.raises(MissingExtraError, match="record"), http_cassette(tmp_path / "c.yaml",
                                                                          "record"):
         pass
+
+
+def _release(version: str) -> tuple[int, ...]:
+    numbers = tuple(int(part) for part in version.split("."))
+    return numbers + (0,) * (4 - len(numbers))
+
+
+def test_the_ci_lowest_bounds_are_setup_cfg_s_lower_bounds() -> None:
+    config = configparser.ConfigParser()
+    config.read(ROOT / "setup.cfg", encoding="utf-8")
+    declared: dict[str, str] = {}
+    for text in (config["options"]["install_requires"],
+                 config["options.extras_require"]["sim"],
+                 config["options.extras_require"]["record"]):
+        for line in filter(None, map(str.strip, text.splitlines())):
+            name, _, bound = line.partition(">=")
+            assert bound, f"{line!r} has no lower bound"
+            declared[_normal(name)] = bound
+    pinned = {}
+    for line in (ROOT / ".ci" / "lowest-bounds.txt").read_text(encoding="utf-8").splitlines():
+        if line.strip() and not line.startswith("#"):
+            name, _, version = line.partition("==")
+            pinned[_normal(name)] = version
+    assert set(pinned) == set(declared)
+    assert {n: _release(v) for n, v in pinned.items()} == {
+        n: _release(v) for n, v in declared.items()}
