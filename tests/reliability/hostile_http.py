@@ -71,7 +71,8 @@ class Conn:
     def respond(self, status: int, body: bytes = b"", headers: Mapping[str, str] | None = None,
                 reason: str = "X") -> bool:
         """Send a complete response with Content-Length (unless headers give one)."""
-        head = {"Content-Length": str(len(body)), **(headers or {})}
+        # Connection: close, as the server closes after each answer (keep-alive not offered).
+        head = {"Content-Length": str(len(body)), "Connection": "close", **(headers or {})}
         lines = [f"HTTP/1.1 {status} {reason}"] + [f"{k}: {v}" for k, v in head.items()]
         return self.send(("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + body)
 
