@@ -27,9 +27,10 @@ POOL = {"name": "tank", "topology": {"data": [{"type": "STRIPE", "disks": ["sda"
         "encryption_options": {"passphrase": "PASSPHRASE-SECRET"}}
 
 
-def later(delay: float, action: Callable[[], Any]) -> threading.Thread:
+def when(condition: Callable[[], bool], action: Callable[[], Any]) -> threading.Thread:
+    """Run ``action`` in a thread once ``condition`` holds (not after a guessed delay)."""
     def run() -> None:
-        time.sleep(delay)
+        _wait_for(condition)
         action()
 
     thread = threading.Thread(target=run)
@@ -72,7 +73,7 @@ def test_job_followed_by_events(jobs_server: FakeServer, make_client: Callable[.
                                progress={"percent": 100, "description": "done", "extra": None})
 
     seen: list[dict[str, Any]] = []
-    background.append(later(0.1, progress))
+    background.append(when(lambda: bool(jobs_server.subscribed("core.get_jobs")), progress))  # waiting
     started = time.monotonic()
     assert job.wait(timeout=10, on_progress=seen.append) == {"id": 1, "name": "tank"}
     assert time.monotonic() - started < 5
@@ -102,7 +103,7 @@ def test_polling_when_events_are_refused(jobs_server: FakeServer,
     jobs_server.handlers["core.subscribe"] = refuse
     client = make_client(job_poll_interval=0.1)
     job = client.pool.create(POOL)
-    background.append(later(0.1, lambda: jobs_server.update_job(
+    background.append(when(lambda: any(m == "core.get_jobs" for m, _ in jobs_server.calls), lambda: jobs_server.update_job(
         job.id, emit=False, state="SUCCESS", result="polled")))
     assert job.wait(timeout=5) == "polled"
     assert sum(1 for m, _ in jobs_server.calls if m == "core.get_jobs") >= 2
@@ -127,7 +128,7 @@ def test_a_poll_refused_as_too_many_calls_is_polled_again(
         call_error("Not authorized", "EACCES", 13))  # no events: polls decide
     client = make_client(job_poll_interval=0.05)
     job = client.pool.create(POOL)
-    background.append(later(0.2, lambda: jobs_server.update_job(
+    background.append(when(lambda: len(refused) == 2, lambda: jobs_server.update_job(
         job.id, emit=False, state="SUCCESS", result="after two refusals")))
     assert job.wait(timeout=5) == "after two refusals"
     assert len(refused) == 2
@@ -195,7 +196,8 @@ def test_call_with_job_true_waits_like_midclt(jobs_server: FakeServer,
                                              make_client: Callable[..., Client],
                                              background: list[threading.Thread]) -> None:
     client = make_client()
-    background.append(later(0.1, lambda: jobs_server.update_job(1, state="SUCCESS", result=7)))
+    background.append(when(lambda: bool(jobs_server.subscribed("core.get_jobs")),
+                           lambda: jobs_server.update_job(1, state="SUCCESS", result=7)))
     seen: list[Any] = []
     assert client.call("pool.create", POOL, job=True, on_progress=seen.append) == 7
     assert seen
@@ -220,7 +222,7 @@ def test_waiting_survives_a_dropped_connection(jobs_server: FakeServer,
         _wait_for(lambda: jobs_server.link is not first)
         jobs_server.update_job(job.id, state="SUCCESS", result="after reconnect")
 
-    background.append(later(0.1, drop_then_finish))
+    background.append(when(lambda: bool(jobs_server.subscribed("core.get_jobs")), drop_then_finish))
     assert job.wait(timeout=10) == "after reconnect"
     assert jobs_server.link is not first  # reconnected and logged in again
     assert [m for m, _ in jobs_server.calls].count("pool.create") == 1  # never re-sent
@@ -242,7 +244,7 @@ def test_waiting_survives_polls_that_fail_for_a_while(
         _wait_for(lambda: not jobs_server.open_failures and jobs_server.link is not first)
         jobs_server.update_job(job.id, state="SUCCESS", result="after the outage")
 
-    background.append(later(0.05, drop_then_finish))
+    background.append(when(lambda: bool(jobs_server.subscribed("core.get_jobs")), drop_then_finish))
     assert job.wait(timeout=10) == "after the outage"
     assert jobs_server.open_failures == []
 
