@@ -8,6 +8,7 @@ description, then send, print, and with ``--wait`` poll until the machine settle
 from __future__ import annotations
 
 import warnings
+from collections.abc import Sequence
 
 from maas_dyn.cli.exits import ExitCode, UsageError
 from maas_dyn.cli.parser import (
@@ -18,6 +19,7 @@ from maas_dyn.cli.parser import (
     parse_fields,
     parse_options,
     require_path_args,
+    undocumented_fields,
 )
 from maas_dyn.cli.profiles import ENV_PROFILE
 from maas_dyn.cli.runtime import Runtime
@@ -62,6 +64,23 @@ def _wait(client: Client, target: Target, options: Options, runtime: Runtime
     return outcome.response, ExitCode.OK
 
 
+def _check_documented(target: Target, fields: Sequence[tuple[str, object]], *, strict: bool,
+                      runtime: Runtime) -> None:
+    # The region ignores a parameter it does not know: `distro_seris=jammy` would deploy
+    # the default release. Say so before sending, and refuse with --strict.
+    undocumented = undocumented_fields(target, fields)
+    if not undocumented:
+        return
+    where = f"{target.handler.cli_name} {target.action.cli_name}"
+    lines = [f"{name!r} is not documented for {where}"
+             + (f"; did you mean {' or '.join(hint)}?" if hint else "")
+             for name, hint in undocumented.items()]
+    if strict:
+        raise UsageError("; ".join(lines) + " (--strict: nothing was sent)")
+    for line in lines:
+        runtime.note(f"warning: {line} (sent as given; --strict refuses)")
+
+
 def run(name: str, argv: list[str], runtime: Runtime) -> int:
     """Run one profile command.
 
@@ -96,9 +115,10 @@ def run(name: str, argv: list[str], runtime: Runtime) -> int:
         raise UsageError("--dry-run goes with --all-matching (and the workflow commands); "
                          "a single action is shown by `-h` and sent by running it")
     target = find_action(find_handler(client.description, options.words[0]),
-                         options.words[1:])
+                         options.words[1:], options.forced)
     require_path_args(name, target)
     fields = parse_fields(target)
+    _check_documented(target, fields, strict=options.strict, runtime=runtime)
     if options.wait:
         from maas_dyn.cli.wait import waitable
 

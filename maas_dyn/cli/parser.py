@@ -41,6 +41,7 @@ __all__ = [
     "parse_filters",
     "parse_options",
     "require_path_args",
+    "undocumented_fields",
     "usage_line",
 ]
 
@@ -55,6 +56,8 @@ BARE_WORD_FIELDS: dict[tuple[str, str], str] = {("sshkeys", "import"): "keysourc
 # The official CLI splits a field at its first "=" or "@=".
 _FIELD_SPLIT = re.compile(r"(=|@=)")
 _LOOKS_LIKE_FIELD = re.compile(r"[^=@\s]+@?=")
+# A parameter-like name in prose: lower case words joined by "_".
+_SNAKE_WORD = re.compile(r"\b[a-z][a-z0-9]*(?:_[a-z0-9]+)+\b")
 
 
 def _seconds(text: str) -> float:
@@ -144,6 +147,8 @@ OPTIONS: tuple[Option, ...] = (
     Option(("--retries",), "retries", "With --all-matching: retry a machine up to N times "
            "after an error the server did not act on (409, 503, refused; default 0).", "N",
            _count, default=0),
+    Option(("--strict",), "strict", "Refuse key=value parameters the server's description "
+           "does not document (by default they are sent with a warning)."),
     Option(("-y", "--yes"), "yes", "With --all-matching: act on every matching machine "
            "without asking (needed when there is no terminal to ask on)."),
     Option(("--dry-run",), "dry_run", "With --all-matching: list the matching machines and "
@@ -195,9 +200,12 @@ class Options:
         all_matching: ``--all-matching`` filters, ``(name, value)`` pairs.
         concurrency: ``--concurrency``.
         retries: ``--retries``.
+        strict: ``--strict`` given.
         yes: ``--yes`` given.
         dry_run: ``--dry-run`` given.
         help: ``-h`` given.
+        forced: Words after ``--``: positional whatever they look like (a path parameter
+            may contain ``=``).
     """
 
     words: tuple[str, ...]
@@ -210,9 +218,11 @@ class Options:
     all_matching: tuple[tuple[str, str], ...]
     concurrency: int
     retries: int
+    strict: bool
     yes: bool
     dry_run: bool
     help: bool
+    forced: tuple[str, ...] = ()
 
 
 def parse_options(prog: str, argv: Sequence[str]) -> Options:
@@ -239,10 +249,14 @@ def parse_options(prog: str, argv: Sequence[str]) -> Options:
                                 choices=option.choices, default=option.default,
                                 metavar=option.metavar, help=option.help)
     parser.add_argument("words", nargs="*")
-    parsed = parser.parse_intermixed_args(list(argv))
-    values = {name: getattr(parsed, name) for name in Options.__dataclass_fields__}
+    arguments = list(argv)
+    # Everything after "--" is positional; split here, as argparse would drop the marker.
+    cut = arguments.index("--") if "--" in arguments else len(arguments)
+    parsed = parser.parse_intermixed_args(arguments[:cut])
+    values = {name: getattr(parsed, name) for name in Options.__dataclass_fields__
+              if name != "forced"}
     values["words"] = tuple(parsed.words)
-    return Options(**values)
+    return Options(**values, forced=tuple(arguments[cut + 1:]))
 
 
 def find_handler(description: Description, word: str) -> HandlerSpec:
@@ -287,12 +301,31 @@ def _is_field(word: str) -> bool:
     return _LOOKS_LIKE_FIELD.match(word) is not None
 
 
-def find_action(handler: HandlerSpec, words: Sequence[str]) -> Target:
+def _path_words(handler: HandlerSpec, action: ActionSpec, words: Sequence[str]
+                ) -> tuple[str, ...]:
+    """The words after the action that are path parameters.
+
+    A word is a path parameter while the action still needs one, unless it looks like
+    ``key=value`` with a key the action documents: MAAS names may contain ``=`` (a file
+    called ``a=b``), parameters are documented.
+    """
+    documented = set(documented_params(handler, action)) | set(BARE_WORD_FIELDS.values())
+
+    def positional(word: str) -> bool:
+        return not _is_field(word) or _FIELD_SPLIT.split(word, maxsplit=1)[0] not in documented
+
+    return tuple(takewhile(positional, words[:len(handler.params)]))
+
+
+def find_action(handler: HandlerSpec, words: Sequence[str], forced: Sequence[str] = ()
+                ) -> Target:
     """Find the action and the path parameters among the words after the handler.
 
     Args:
         handler: The handler.
         words: The words after it.
+        forced: Words given after ``--``: they fill the path parameters still missing
+            whatever they look like; the rest are fields.
 
     Returns:
         The target.
@@ -307,8 +340,10 @@ def find_action(handler: HandlerSpec, words: Sequence[str]) -> Target:
     count = len(handler.params)
     action = handler.action(words[0])
     if action is not None:
-        path = tuple(takewhile(lambda w: not _is_field(w), words[1:count + 1]))
-        return Target(handler, action, path, tuple(words[1 + len(path):]))
+        path = _path_words(handler, action, words[1:])
+        fill = max(0, count - len(path))
+        return Target(handler, action, (*path, *forced[:fill]),
+                      (*words[1 + len(path):], *forced[fill:]))
     later = handler.action(words[count]) if 0 < count < len(words) else None
     if later is not None and not any(_is_field(w) for w in words[:count]):
         return Target(handler, later, tuple(words[:count]), tuple(words[count + 1:]))
@@ -351,6 +386,38 @@ def documented_params(handler: HandlerSpec, action: ActionSpec) -> list[str]:
         name for name, param in parse_action_doc(action.doc).params.items()
         if name not in handler.params and "{" not in name and (param.text or param.type_text)
     ]
+
+
+def undocumented_fields(target: Target, fields: Sequence[tuple[str, Any]]
+                        ) -> dict[str, list[str]]:
+    """Return the field names the action's doc does not document, with the closest ones.
+
+    A documented name with a placeholder (``power_parameters_{param}``) documents every
+    name it matches, and a ``snake_case`` name the doc's prose mentions documents itself
+    and the names it prefixes (3.7's ``machine update`` documents ``power_parameters_*``
+    only in prose).
+
+    Args:
+        target: The resolved target.
+        fields: The parsed fields.
+
+    Returns:
+        Undocumented name -> the closest documented names (maybe none), in order.
+    """
+    doc = parse_action_doc(target.action.doc).params
+    names = [n for n in doc if n not in target.handler.params]
+    patterns = [re.compile(re.sub(r"\\\{[^}]*\\\}", ".+", re.escape(n)) + r"\Z")
+                for n in names if "{" in n]
+    plain = {n for n in names if "{" not in n} | set(BARE_WORD_FIELDS.values())
+    mentioned = set(_SNAKE_WORD.findall(target.action.doc)) - set(target.handler.params)
+    found: dict[str, list[str]] = {}
+    for name, _ in fields:
+        if (name in plain or name in mentioned or name in found
+                or any(p.match(name) for p in patterns)
+                or any(name.startswith(word + "_") for word in mentioned)):
+            continue
+        found[name] = closest(name, sorted(plain))
+    return found
 
 
 def _readable(path: Path) -> str:

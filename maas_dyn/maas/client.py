@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urljoin, urlsplit
 
 from maas_dyn._cache import DescriptionCache
-from maas_dyn._dynamic import Operation, bind_arguments, unknown_name
+from maas_dyn._dynamic import Operation, bind_arguments, closest, unknown_name
 from maas_dyn._hooks import Hooks
 from maas_dyn._secrets import redact_query
 from maas_dyn._shipped import load_shipped
@@ -440,9 +440,11 @@ class Client:
                     )
                 fields.extend(value.items())
                 continue
+            hint = closest(name, [p.wire_name for p in operation.details.params])
             warn_user(
                 f"{handler.name}.{operation.name}: parameter {name!r} is not documented by "
-                "this server's description; it is sent as given",
+                "this server's description; it is sent as given"
+                + (f" (did you mean {' or '.join(hint)}?)" if hint else ""),
                 UndocumentedParameterWarning,
             )
             fields.append((name, value))

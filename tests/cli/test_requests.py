@@ -73,6 +73,11 @@ CASES: list[tuple[str, str, str, Parts]] = [
     ("machine deploy abc not_documented=1", "POST", "/machines/abc/?op=deploy",
      [("not_documented", None, b"1")]),
     ("machine deploy abc -- key=-1", "POST", "/machines/abc/?op=deploy", [("key", None, b"-1")]),
+    # MAAS names may contain "=": a word fills a path parameter the action still needs
+    # unless its key is a documented parameter, and "--" makes the rest positional.
+    ("file read a=b", "GET", "/files/a=b/", None),
+    ("file read -- distro_series=x", "GET", "/files/distro_series=x/", None),
+    ("vlan read 5 name=x", "GET", "/fabrics/5/vlans/name=x/", None),
 ]
 
 

@@ -24,7 +24,11 @@ from .conftest import Result
     (["admin", "machine", "deploy"], "missing path parameter SYSTEM_ID for machine deploy; "
                                      "usage: maas-dyn admin machine deploy SYSTEM_ID"),
     (["admin", "vlan", "read", "5"], "missing path parameter VID for vlan read"),
-    (["admin", "vlan", "read", "5", "name=x"], "missing path parameter VID"),
+    (["admin", "machine", "deploy", "distro_series=jammy"],
+     "missing path parameter SYSTEM_ID"),  # a documented key=value is a field
+    (["admin", "machine", "deploy", "abc", "distro_seris=jammy", "--strict"],
+     "'distro_seris' is not documented for machine deploy; did you mean distro_series? "
+     "(--strict: nothing was sent)"),
     (["admin", "machine", "deploy", "abc", "distro_series"],
      "'distro_series' is not a key=value or key@=FILE pair; did you mean distro_series=VALUE?"),
     (["admin", "machine", "deploy", "abc", "=jammy"], "'=jammy' is not a key=value"),
