@@ -150,7 +150,11 @@ class AsyncJob(JobRecord):
             # If they cannot be read now, the failure is still reported, untyped.
             with contextlib.suppress(TransportError):
                 await self.refresh()
-        return job_outcome(self.id, self.method, self._record)
+        try:
+            return job_outcome(self.id, self.method, self._record)
+        except TrueNASAPIError as exc:
+            # The record is the server's: it may quote the job's (secret) arguments.
+            raise self._client.client.secret_mask.error(exc) from None
 
     async def abort(self) -> None:
         """Ask the server to abort the job (``core.job_abort``)."""

@@ -188,3 +188,22 @@ def test_cassettes_hide_password_and_key_hashes(field: str) -> None:
     assert redacted[0][field] == REDACTED
     assert redacted[0]["sshpubkey"] == "ssh-ed25519 AAAA"
     assert value not in redactor.text(f"echoed {value} later")
+
+
+def test_truenas_job_failure_quoting_its_arguments_is_masked() -> None:
+    import types
+
+    from maas_dyn._secrets import SecretMask
+    from maas_dyn.errors import JobFailed
+    from maas_dyn.truenas.jobs import Job
+
+    host = types.SimpleNamespace(secret_mask=SecretMask([PASSWORD]))
+    job = Job(host, 7, "user.create")  # type: ignore[arg-type]
+    job._merge({"id": 7, "method": "user.create", "state": "FAILED",
+                "error": f"[EINVAL] user.create: password {PASSWORD!r} refused",
+                "exception": f"Traceback ...\n  data={{'password': {PASSWORD!r}}}",
+                "exc_info": {"type": "CallError", "errname": "EINVAL"}})
+    with pytest.raises(JobFailed) as raised:
+        job._outcome()
+    assert "refused" in str(raised.value)
+    _assert_hidden(_everything(raised.value), _TRUENAS_SECRETS)
