@@ -93,7 +93,8 @@ class _DeadlineIO(socket.SocketIO):
         remaining = self.deadline - time.monotonic()
         if remaining <= 0:
             raise TimeoutError(f"{self.phase} deadline passed")
-        self._socket.settimeout(remaining)
+        # An unbounded phase still gets a finite socket timeout (settimeout rejects inf).
+        self._socket.settimeout(min(remaining, self._limits.idle_timeout))
         count = super().readinto(buffer)
         if count and self.phase == "idle":
             self.expect("head", self._limits.head_timeout)
