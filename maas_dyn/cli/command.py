@@ -8,7 +8,7 @@ description, then send, print, and with ``--wait`` poll until the machine settle
 from __future__ import annotations
 
 import warnings
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from maas_dyn.cli.exits import ExitCode, UsageError
 from maas_dyn.cli.parser import (
@@ -42,17 +42,25 @@ def _help(name: str, url: str, client: Client, words: tuple[str, ...]) -> str:
     return texts.action_help(name, find_action(handler, words[1:]))
 
 
-def _wait(client: Client, target: Target, options: Options, runtime: Runtime
-          ) -> tuple[Response, ExitCode]:
+def _wait(client: Client, target: Target, options: Options, runtime: Runtime,
+          accepted: Response) -> tuple[Response, ExitCode]:
     from maas_dyn.cli.wait import Progress, wait_until_settled
 
     handler, system_id = target.handler, target.path_args[0]
-    outcome = wait_until_settled(
-        client, handler, target.path_args,
-        timeout=options.timeout,
-        interval=options.interval,
-        progress=Progress(runtime.stderr, f"{handler.cli_name} {system_id}"),
-    )
+    progress = Progress(runtime.stderr, f"{handler.cli_name} {system_id}")
+    try:
+        outcome = wait_until_settled(client, handler, target.path_args,
+                                     timeout=options.timeout, interval=options.interval,
+                                     progress=progress)
+    except KeyboardInterrupt:
+        # The action was accepted before the wait began; say so, or the user may send
+        # it again thinking nothing happened.
+        status = progress.last or str(accepted.data.get("status_name", "")
+                                      if isinstance(accepted.data, Mapping) else "")
+        runtime.note(f"interrupted: {target.action.cli_name} was accepted "
+                     f"(HTTP {accepted.status}); {handler.cli_name} {system_id} was last seen "
+                     f"{status!r} and the region goes on with it")
+        return accepted, ExitCode.INTERRUPTED
     if outcome.reason == "failure":
         message = outcome.response.data.get("status_message") or "no status message"
         runtime.note(f"{handler.cli_name} {system_id} ended in {outcome.status!r}: {message}")
@@ -137,7 +145,7 @@ def run(name: str, argv: list[str], runtime: Runtime) -> int:
         response = perform(client, target.handler, target.action, target.path_args, fields)
         code = ExitCode.OK
         if options.wait:
-            response, code = _wait(client, target, options, runtime)
+            response, code = _wait(client, target, options, runtime, response)
     if session.save_new_description(runtime.store):
         runtime.note(f"profile {name!r} now holds the server's new API description")
 

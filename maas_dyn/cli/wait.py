@@ -3,6 +3,8 @@
 The status rules are the ``machine_settled`` row of the waiter table
 (:data:`maas_dyn.workflows.waiters.WAITERS`): a busy status means keep polling, a
 failed one (Failed ..., Broken) ends the wait with a failure, any other has settled.
+A poll the region does not answer (a restart, a 503) is shown and polled again until
+``--timeout``: the action goes on in the region whatever happens to the connection.
 """
 
 from __future__ import annotations
@@ -57,22 +59,37 @@ class Progress:
         self.label = label
         self.terminal = stream.isatty()
         self._last = ""
+        self._shown = ""
+        self._started = False
 
-    def update(self, machine: Mapping[str, Any], status: str, elapsed: float) -> None:
-        """Show the current status."""
+    @property
+    def last(self) -> str:
+        """The status shown last ("" before the first poll)."""
+        return self._last
+
+    def update(self, machine: Mapping[str, Any], status: str, elapsed: float,
+               error: str = "") -> None:
+        """Show the current status, or that the server did not answer this poll."""
         name = machine.get("hostname") or ""
         who = f"{self.label} ({name})" if name else self.label
+        shown = f"{status or '?'} (no answer from the server; polling on)" if error else status
         if self.terminal:
+            if not self._started:
+                # Whatever the terminal's line held (a prompt, the command's own output)
+                # must not run into the status line.
+                self.stream.write("\n")
+                self._started = True
             # \r and "erase line" keep the display to one line however often it changes.
-            self.stream.write(f"\r\x1b[K{who}: {status}  {elapsed:.0f}s")
+            self.stream.write(f"\r\x1b[K{who}: {shown}  {elapsed:.0f}s")
             self.stream.flush()
-        elif status != self._last:
-            print(f"{who}: {status} after {elapsed:.0f}s", file=self.stream)
-        self._last = status
+        elif shown != self._shown:
+            print(f"{who}: {shown} after {elapsed:.0f}s", file=self.stream)
+        self._shown = shown
+        self._last = status or self._last
 
     def finish(self) -> None:
         """End the updating line."""
-        if self.terminal and self._last:
+        if self.terminal and self._shown:
             self.stream.write("\n")
 
 
@@ -109,7 +126,7 @@ def wait_until_settled(
 
     def show(seen: WaitProgress) -> None:
         node = seen.result if isinstance(seen.result, Mapping) else {}
-        progress.update(node, seen.state, seen.elapsed)
+        progress.update(node, seen.state, seen.elapsed, seen.error)
 
     try:
         result = waiter.wait(*path_args, on_progress=show)

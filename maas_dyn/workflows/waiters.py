@@ -23,10 +23,20 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
-from maas_dyn.errors import Cancelled, WaiterError, WaiterTimeoutError
+from maas_dyn.errors import (
+    Cancelled,
+    ConnectionClosed,
+    ConnectionFailed,
+    GatewayTimeoutError,
+    ServiceUnavailableError,
+    Timeout,
+    WaiterError,
+    WaiterTimeoutError,
+)
 from maas_dyn.workflows.cancel import pause as interruptible_sleep
 
-__all__ = ["REQUESTS", "WAITERS", "Progress", "Waiter", "WaiterSpec", "get_waiter"]
+__all__ = ["POLL_SURVIVES", "REQUESTS", "WAITERS", "Progress", "Waiter", "WaiterSpec",
+           "get_waiter"]
 
 _log = logging.getLogger("maas_dyn.workflows")
 
@@ -77,6 +87,12 @@ REQUESTS: Mapping[str, Callable[[WaiterSpec, tuple[Any, ...]], tuple[Any, ...]]]
                                        [["id", "=", args[0]]], {"get": True}),
 }
 
+
+# Errors a poll survives: the server is restarting or briefly unreachable. A poll is a
+# read, so polling again is safe; the wait goes on until its own timeout.
+POLL_SURVIVES: tuple[type[Exception], ...] = (
+    ConnectionFailed, ConnectionClosed, Timeout, ServiceUnavailableError, GatewayTimeoutError,
+)
 
 _FAILED_ANYWAY = frozenset({"Broken", "Missing"})
 # Every status in which MAAS is still working on a node.
@@ -167,6 +183,8 @@ class Progress:
         elapsed: Seconds since the wait began.
         polls: Polls made so far.
         result: The full result of the last poll.
+        error: Why this poll got no answer (the server restarting...), or ``""``;
+            ``state`` and ``result`` are then the last ones seen.
     """
 
     target: str
@@ -174,6 +192,7 @@ class Progress:
     elapsed: float
     polls: int
     result: Any
+    error: str = ""
 
 
 @dataclass(frozen=True)
@@ -182,6 +201,7 @@ class _Seen:
     result: Any = None
     elapsed: float = 0.0
     done: bool = False
+    error: str = ""  # why the last poll got no answer
 
 
 class Waiter:
@@ -243,7 +263,13 @@ class Waiter:
         target, started, seen = self._target(args), self._clock(), _Seen()
         request = REQUESTS[self.spec.request](self.spec, args)
         for polls in range(1, max_polls + 1):
-            seen = self._see(self.client.call(*request), target, started, polls, on_progress)
+            try:
+                answer = self.client.call(*request)
+            except POLL_SURVIVES as exc:
+                seen = self._unanswered(exc, seen, target, started, polls=polls,
+                                        on_progress=on_progress)
+            else:
+                seen = self._see(answer, target, started, polls, on_progress)
             if seen.done:
                 return seen.result
             if seen.elapsed + pause > limit:
@@ -277,8 +303,13 @@ class Waiter:
         target, started, seen = self._target(args), self._clock(), _Seen()
         request = REQUESTS[self.spec.request](self.spec, args)
         for polls in range(1, max_polls + 1):
-            result = await self.client.call(*request)
-            seen = self._see(result, target, started, polls, on_progress)
+            try:
+                result = await self.client.call(*request)
+            except POLL_SURVIVES as exc:
+                seen = self._unanswered(exc, seen, target, started, polls=polls,
+                                        on_progress=on_progress)
+            else:
+                seen = self._see(result, target, started, polls, on_progress)
             if seen.done:
                 return seen.result
             if seen.elapsed + pause > limit:
@@ -319,10 +350,23 @@ class Waiter:
         done = state in spec.success if spec.success else state not in spec.transitional
         return _Seen(state, result, elapsed, done)
 
+    def _unanswered(self, error: Exception, seen: _Seen, target: str, started: float, *,
+                    polls: int, on_progress: Callable[[Progress], None] | None) -> _Seen:
+        """A poll that got no answer: keep the last state, and wait on."""
+        elapsed = self._clock() - started
+        reason = f"{type(error).__name__}: {error}"
+        _log.info("waiter %s: no answer for %s after %.1f s (%s); polling again",
+                  self.spec.description, target, elapsed, type(error).__name__,
+                  extra={"target": target, "state": seen.state, "elapsed": elapsed})
+        if on_progress is not None:
+            on_progress(Progress(target, seen.state, elapsed, polls, seen.result, reason))
+        return _Seen(seen.state, seen.result, elapsed, False, reason)
+
     def _gave_up(self, target: str, limit: float, seen: _Seen) -> WaiterError:
+        unreachable = f" (the last poll got no answer: {seen.error})" if seen.error else ""
         return WaiterTimeoutError(
             f"{target}: gave up waiting for {self.spec.description} after {limit:.0f} s; "
-            f"last state {seen.state!r}",
+            f"last state {seen.state!r}{unreachable}",
             last_state=seen.state, reason="timeout", result=seen.result, elapsed=seen.elapsed,
         )
 

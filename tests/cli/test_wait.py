@@ -78,4 +78,95 @@ def test_progress_on_a_terminal_is_one_updating_line(cli: Callable[..., Result],
                transport=transport).code == 0
     shown = terminal.getvalue()
     assert shown.count("\r\x1b[K") == 2 and shown.endswith("Ready  0s\n")
-    assert shown.count("\n") == 1
+    # A newline first, so the status line never runs into what the terminal line held.
+    assert shown.startswith("\n\r") and shown.count("\n") == 2
+
+
+# -- a region that restarts, and a user who stops waiting ----------------------------------
+
+
+def test_wait_rides_out_a_region_restart(doc37: object, capsys: pytest.CaptureFixture[str],
+                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    import threading
+    import time
+
+    from maas_dyn.cli.maas import main
+    from maas_dyn.cli.profiles import Profile, ProfileStore
+    from maas_dyn.sim.maas import MAASSimulator
+
+    # The client's own retries give up at once; the wait itself must ride the outage out.
+    monkeypatch.setattr("maas_dyn.maas.client.time.sleep", lambda seconds: None)
+    with MAASSimulator(machines=4, speed=1.0) as sim:
+        ProfileStore().save(Profile("region", f"{sim.url}api/2.0/", sim.api_key, doc37))
+        ready = next(m.system_id for m in sim.state.machines.values()
+                     if m.status.label == "Ready")
+        failures: list[BaseException] = []
+
+        def reads() -> int:
+            return sum(n for (_, handler, op), n in sim.request_counts.items()
+                       if (handler, op) == ("MachineHandler", "read"))
+
+        def region() -> None:
+            try:
+                deadline = time.monotonic() + 60
+                while reads() < 2 and time.monotonic() < deadline:
+                    time.sleep(0.02)
+                sim.restart(downtime=1.0)
+                before = reads()
+                while reads() < before + 2 and time.monotonic() < deadline:
+                    time.sleep(0.02)
+                sim.advance(400)  # the deploy (300 simulated seconds) finishes
+            except BaseException as exc:  # reported by the test, not lost in the thread
+                failures.append(exc)
+
+        helper = threading.Thread(target=region)
+        helper.start()
+        try:
+            code = main(["region", "machine", "deploy", ready, "--wait", "--interval", "0.05",
+                         "--timeout", "120"])
+        finally:
+            helper.join(timeout=70)
+        captured = capsys.readouterr()
+    assert not failures and not helper.is_alive()
+    assert code == 0, captured.err
+    assert json.loads(captured.out)["status_name"] == "Deployed"
+    assert "no answer from the server; polling on" in captured.err
+    assert "Traceback" not in captured.err and "HTTPConnectionPool" not in captured.err
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
+def test_ctrl_c_during_a_wait_says_the_action_was_accepted(doc37: object) -> None:
+    import os
+    import signal
+    import subprocess
+    import time
+
+    from maas_dyn.cli.profiles import Profile, ProfileStore
+    from maas_dyn.sim.maas import MAASSimulator
+
+    from .conftest import ROOT
+
+    with MAASSimulator(machines=4, speed=1.0) as sim:  # a deploy takes 300 real seconds
+        ProfileStore().save(Profile("region", f"{sim.url}api/2.0/", sim.api_key, doc37))
+        ready = next(m.system_id for m in sim.state.machines.values()
+                     if m.status.label == "Ready")
+        process = subprocess.Popen(
+            [sys.executable, "-m", "maas_dyn.cli.maas", "region", "machine", "deploy", ready,
+             "--wait", "--interval", "0.05"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+            text=True, cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)})
+        try:
+            deadline = time.monotonic() + 60
+            while time.monotonic() < deadline and sum(
+                    n for (_, handler, op), n in sim.request_counts.items()
+                    if (handler, op) == ("MachineHandler", "read")) < 2:
+                time.sleep(0.02)
+            process.send_signal(signal.SIGINT)
+            out, err = process.communicate(timeout=60)
+        finally:
+            if process.poll() is None:
+                process.kill()
+                process.communicate()
+    assert process.returncode == 130, err
+    assert (f"interrupted: deploy was accepted (HTTP 200); machine {ready} was last seen "
+            "'Deploying' and the region goes on with it") in err
+    assert json.loads(out)["status_name"] == "Deploying"  # what the region answered

@@ -218,3 +218,34 @@ def test_a_timeout_is_also_a_timeout_error_and_waiters_read_well() -> None:
         waiter.wait("abc")
     assert isinstance(caught.value, WaiterTimeoutError) and caught.value.reason == "timeout"
     assert caught.value.last_state == "Deploying"
+
+
+def test_polls_that_get_no_answer_are_waited_through_until_the_timeout() -> None:
+    from maas_dyn.errors import ConnectionFailed, ServiceUnavailableError, WaiterTimeoutError
+
+    answers: list[Any] = [{"status_name": "Deploying"}, ConnectionFailed("refused"),
+                          ServiceUnavailableError("starting", status=503),
+                          {"status_name": "Deployed"}]
+
+    class Restarting:
+        def call(self, *args: object) -> Any:
+            answer = answers.pop(0)
+            if isinstance(answer, Exception):
+                raise answer
+            return answer
+
+    seen: list[tuple[str, str]] = []
+    waiter = get_waiter(Restarting(), "machine_deployed", interval=1, timeout=60,
+                        sleep=lambda s: None, clock=iter(range(100)).__next__)
+    assert waiter.wait("abc", on_progress=lambda p: seen.append((p.state, p.error[:17])))[
+        "status_name"] == "Deployed"
+    assert seen == [("Deploying", ""), ("Deploying", "ConnectionFailed:"),
+                    ("Deploying", "ServiceUnavailabl"), ("Deployed", "")]
+
+    class Gone:
+        def call(self, *args: object) -> Any:
+            raise ConnectionFailed("refused")
+
+    with pytest.raises(WaiterTimeoutError, match="the last poll got no answer"):
+        get_waiter(Gone(), "machine_deployed", interval=1, timeout=3, sleep=lambda s: None,
+                   clock=iter(range(100)).__next__).wait("abc")
