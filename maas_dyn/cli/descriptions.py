@@ -14,7 +14,6 @@ from pathlib import Path
 from typing import Any
 
 from maas_dyn._shipped import Dialect, load_shipped, shipped_releases
-from maas_dyn.cli._truenas_profiles import ProfileError, ProfileStore
 from maas_dyn.cli.exits import UsageError
 from maas_dyn.cli.runtime import Runtime
 from maas_dyn.errors import DescriptionError
@@ -90,18 +89,18 @@ def maas_description(word: str, runtime: Runtime) -> Source:
         session.client.close()
 
 
-def truenas_methods(word: str, store: ProfileStore) -> Source:
+def truenas_methods(word: str, runtime: Runtime) -> Source:
     """Resolve a TrueNAS description word.
 
     Args:
         word: A shipped release, a file, or a ``truenas-dyn`` profile.
-        store: The ``truenas-dyn`` profile store.
+        runtime: Its store holds the ``truenas-dyn`` profiles.
 
     Returns:
         ``(label, core.get_methods document)``; a profile's comes from its server.
 
     Raises:
-        ProfileError: The word is none of these.
+        UsageError: The word is none of these.
     """
     found = _offline("truenas", word)
     if found is not None:
@@ -109,9 +108,9 @@ def truenas_methods(word: str, store: ProfileStore) -> Source:
     from maas_dyn.truenas import connect  # only a live server needs a client
 
     try:
-        profile = store.load(word)
-    except ProfileError as exc:
-        raise ProfileError(f"{exc}; expected {_hint('truenas')}") from exc
+        profile = runtime.store.load(word)
+    except UsageError as exc:
+        raise UsageError(f"{exc}; expected {_hint('truenas')}") from exc
     with connect(profile.url, **profile.client_options()) as client:
         assert client.methods is not None  # connect() loaded them
         return f"{word} ({client.version or profile.url})", client.methods.document

@@ -8,9 +8,8 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING, Any, TextIO
+from typing import Any, TextIO
 
-from maas_dyn.cli._truenas_profiles import ProfileStore
 from maas_dyn.cli.descriptions import Source, maas_description, truenas_methods
 from maas_dyn.cli.runtime import Runtime
 from maas_dyn.health.diff import (
@@ -20,9 +19,6 @@ from maas_dyn.health.diff import (
     maas_surface,
     truenas_surface,
 )
-
-if TYPE_CHECKING:  # the truenas-dyn module imports this one lazily
-    from maas_dyn.cli.truenas import Streams
 
 __all__ = ["OUTPUTS", "maas_diff", "truenas_diff"]
 
@@ -65,17 +61,16 @@ def maas_diff(argv: list[str], runtime: Runtime) -> int:
     return _write(old, new, maas_surface, args.output, runtime.stdout)
 
 
-def truenas_diff(argv: list[str], store: ProfileStore, streams: Streams) -> int:
+def truenas_diff(argv: list[str], runtime: Runtime) -> int:
     """Run ``truenas-dyn diff OLD NEW [-o text|markdown|json]``.
 
     Args:
         argv: The arguments after ``diff``.
-        store: The ``truenas-dyn`` profile store.
-        streams: Where to write (``streams.out``).
+        runtime: Streams and the ``truenas-dyn`` profiles.
 
     Returns:
         0 (errors are raised and mapped to exit codes by the entry point).
     """
     args = _arguments("truenas-dyn diff", argv)
-    old, new = truenas_methods(args.old, store), truenas_methods(args.new, store)
-    return _write(old, new, truenas_surface, args.output, streams.out)
+    old, new = truenas_methods(args.old, runtime), truenas_methods(args.new, runtime)
+    return _write(old, new, truenas_surface, args.output, runtime.stdout)

@@ -1,9 +1,13 @@
-"""``maas-dyn docs WHAT -o DIR`` and ``truenas-dyn docs WHAT -o DIR``: a reference to browse.
+"""``maas-dyn docs WHAT --to DIR`` and ``truenas-dyn docs WHAT --to DIR``: a reference to browse.
 
 ``WHAT`` is a shipped release, a description file or a profile (its live server); the
 reference has one Markdown and one HTML page per handler or namespace, each operation
 with its generated docstring, its command line and a Python call
 (:mod:`maas_dyn.health.reference`).
+
+``-o`` means the output format in every other command of both CLIs, so the directory
+is ``--to DIR``; the former ``-o DIR`` / ``--out DIR`` still work, with a deprecation
+note on stderr.
 """
 
 from __future__ import annotations
@@ -11,9 +15,8 @@ from __future__ import annotations
 import argparse
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, TextIO
+from typing import TextIO
 
-from maas_dyn.cli._truenas_profiles import ProfileStore
 from maas_dyn.cli.descriptions import maas_description, truenas_methods
 from maas_dyn.cli.runtime import Runtime
 from maas_dyn.health.reference import (
@@ -23,22 +26,29 @@ from maas_dyn.health.reference import (
     write_reference,
 )
 
-if TYPE_CHECKING:  # the truenas-dyn module imports this one lazily
-    from maas_dyn.cli.truenas import Streams
-
 __all__ = ["maas_docs", "truenas_docs"]
 
 _FORMATS = {"both": ("md", "html"), "md": ("md",), "html": ("html",)}
 
 
-def _arguments(prog: str, argv: list[str]) -> argparse.Namespace:
+def _arguments(prog: str, argv: list[str], err: TextIO) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         prog=prog, description="Write a browsable reference (Markdown and HTML) of every "
         "operation of a release, a description file, or a profile's server.")
     parser.add_argument("what", help="a shipped release, a description file, or a profile")
-    parser.add_argument("-o", "--out", required=True, type=Path, help="output directory")
+    parser.add_argument("--to", dest="out", type=Path, metavar="DIR",
+                        help="the directory to write")
+    # The former spelling; -o is the output format everywhere else.
+    parser.add_argument("-o", "--out", dest="old_out", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--format", choices=list(_FORMATS), default="both")
-    return parser.parse_args(argv)
+    args = parser.parse_args(argv)
+    if args.old_out is not None:
+        err.write(f"{prog}: note: -o/--out DIR is deprecated; use --to DIR (-o is the "
+                  "output format in every other command)\n")
+        args.out = args.out or args.old_out
+    if args.out is None:
+        parser.error("the directory is required: --to DIR")
+    return args
 
 
 def _write(pages: Sequence[RefNamespace], title: str, args: argparse.Namespace,
@@ -50,7 +60,7 @@ def _write(pages: Sequence[RefNamespace], title: str, args: argparse.Namespace,
 
 
 def maas_docs(argv: list[str], runtime: Runtime) -> int:
-    """Run ``maas-dyn docs RELEASE|FILE|PROFILE -o DIR [--format both|md|html]``.
+    """Run ``maas-dyn docs RELEASE|FILE|PROFILE --to DIR [--format both|md|html]``.
 
     Args:
         argv: The arguments after ``docs``.
@@ -61,24 +71,23 @@ def maas_docs(argv: list[str], runtime: Runtime) -> int:
     """
     from maas_dyn.maas.describe import Description
 
-    args = _arguments("maas-dyn docs", argv)
+    args = _arguments("maas-dyn docs", argv, runtime.stderr)
     label, document = maas_description(args.what, runtime)
     return _write(maas_reference(Description(document)), label, args, runtime.stdout)
 
 
-def truenas_docs(argv: list[str], store: ProfileStore, streams: Streams) -> int:
-    """Run ``truenas-dyn docs RELEASE|FILE|PROFILE -o DIR [--format both|md|html]``.
+def truenas_docs(argv: list[str], runtime: Runtime) -> int:
+    """Run ``truenas-dyn docs RELEASE|FILE|PROFILE --to DIR [--format both|md|html]``.
 
     Args:
         argv: The arguments after ``docs``.
-        store: The ``truenas-dyn`` profile store.
-        streams: Where to write (``streams.out``).
+        runtime: Streams and the ``truenas-dyn`` profiles.
 
     Returns:
         0 (errors are raised and mapped to exit codes by the entry point).
     """
     from maas_dyn.truenas.methods import Methods
 
-    args = _arguments("truenas-dyn docs", argv)
-    label, document = truenas_methods(args.what, store)
-    return _write(truenas_reference(Methods(document)), label, args, streams.out)
+    args = _arguments("truenas-dyn docs", argv, runtime.stderr)
+    label, document = truenas_methods(args.what, runtime)
+    return _write(truenas_reference(Methods(document)), label, args, runtime.stdout)

@@ -24,7 +24,7 @@ __all__ = ["Runtime"]
 
 @dataclass
 class Runtime:
-    """The environment of one ``maas-dyn`` run.
+    """The environment of one ``maas-dyn`` or ``truenas-dyn`` run.
 
     Attributes:
         stdin: Where ``login PROFILE URL -`` reads the key.
@@ -33,6 +33,7 @@ class Runtime:
         environ: Environment variables (``MAAS_URL``, ``MAAS_API_KEY``).
         transport: Send requests through this instead of ``requests`` (tests).
         store: The profile directory.
+        prog: The program name messages start with.
     """
 
     stdin: TextIO
@@ -41,15 +42,27 @@ class Runtime:
     environ: Mapping[str, str]
     transport: Transport | None = None
     store: ProfileStore = field(default_factory=ProfileStore)
+    prog: str = "maas-dyn"
 
     @classmethod
-    def from_process(cls, transport: Transport | None = None) -> Runtime:
-        """Build the runtime of the current process (``sys`` streams, ``os.environ``)."""
-        return cls(sys.stdin, sys.stdout, sys.stderr, os.environ, transport)
+    def from_process(cls, transport: Transport | None = None, dialect: str = "maas") \
+            -> Runtime:
+        """Build the runtime of the current process (``sys`` streams, ``os.environ``).
+
+        Args:
+            transport: Send MAAS requests through this (tests).
+            dialect: Whose profiles: ``"maas"`` or ``"truenas"``.
+
+        Returns:
+            The runtime.
+        """
+        store = ProfileStore(dialect=dialect)
+        return cls(sys.stdin, sys.stdout, sys.stderr, os.environ, transport, store,
+                   store.dialect.program)
 
     def note(self, message: str) -> None:
         """Print a one-line message to stderr, prefixed with the program name."""
-        print(f"maas-dyn: {message}", file=self.stderr)
+        print(f"{self.prog}: {message}", file=self.stderr)
 
     @contextmanager
     def library_messages(self) -> Iterator[None]:
@@ -59,7 +72,7 @@ class Runtime:
         """
         handler = logging.StreamHandler(self.stderr)
         handler.setLevel(logging.WARNING)
-        handler.setFormatter(logging.Formatter("maas-dyn: %(message)s"))
+        handler.setFormatter(logging.Formatter(f"{self.prog}: %(message)s"))
         logger = logging.getLogger("maas_dyn")
         logger.addHandler(handler)
         try:

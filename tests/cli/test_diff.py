@@ -12,7 +12,7 @@ import pytest
 from maas_dyn._shipped import load_shipped
 from maas_dyn.cli import maas as maas_cli
 from maas_dyn.cli import truenas as truenas_cli
-from maas_dyn.cli._truenas_profiles import Profile, ProfileStore
+from maas_dyn.cli.profiles import Profile, ProfileStore
 from maas_dyn.sim.maas import MAASSimulator
 from maas_dyn.sim.truenas import TrueNASSimulator
 from tests.conftest import MAAS_FIXTURES, load_json
@@ -87,7 +87,8 @@ def test_diff_sides_from_files_and_servers(tmp_path: Path,
     plain = tmp_path / "new.json"
     plain.write_text(json.dumps(load_shipped("truenas", "26.0")))
     with TrueNASSimulator(version="25.10") as nas:
-        ProfileStore().save(Profile("nas", nas.url, nas.username, api_key=nas.api_key))
+        ProfileStore(dialect="truenas").save(
+            Profile("nas", nas.url, nas.api_key, dialect="truenas", username=nas.username))
         code, out, _ = _run(truenas_cli.main, capsys, "diff", "nas", str(plain))
     assert code == 0 and out.startswith("nas (") and out.splitlines()[0].endswith("-> new.json")
 

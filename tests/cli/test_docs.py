@@ -10,7 +10,7 @@ import pytest
 from maas_dyn._shipped import load_shipped
 from maas_dyn.cli import maas as maas_cli
 from maas_dyn.cli import truenas as truenas_cli
-from maas_dyn.cli._truenas_profiles import Profile, ProfileStore
+from maas_dyn.cli.profiles import Profile, ProfileStore
 from maas_dyn.maas import Description
 from maas_dyn.sim.maas import MAASSimulator
 from maas_dyn.sim.truenas import TrueNASSimulator
@@ -42,17 +42,26 @@ def test_maas_docs_of_a_server_markdown_only(tmp_path: Path,
 
 
 def test_truenas_docs(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    code, out = _run(truenas_cli.main, capsys, "docs", "26.0", "-o", str(tmp_path / "a"),
+    code, out = _run(truenas_cli.main, capsys, "docs", "26.0", "--to", str(tmp_path / "a"),
                      "--format", "html")
     assert code == 0 and out.startswith("TrueNAS 26.0: ")
     assert (tmp_path / "a" / "pool.dataset.html").exists()
     with TrueNASSimulator() as sim:
-        ProfileStore().save(Profile("nas", sim.url, sim.username, api_key=sim.api_key))
-        code, out = _run(truenas_cli.main, capsys, "docs", "nas", "-o", str(tmp_path / "b"))
+        ProfileStore(dialect="truenas").save(
+            Profile("nas", sim.url, sim.api_key, dialect="truenas", username=sim.username))
+        code, out = _run(truenas_cli.main, capsys, "docs", "nas", "--to", str(tmp_path / "b"))
     assert code == 0 and out.startswith("nas (")
     assert "truenas-dyn PROFILE pool query" in (tmp_path / "b" / "pool.md").read_text()
 
 
 def test_docs_needs_an_output_directory(capsys: pytest.CaptureFixture[str]) -> None:
     assert maas_cli.main(["docs", "3.7"]) == 2
-    assert "-o/--out" in capsys.readouterr().err
+    assert "--to DIR" in capsys.readouterr().err
+
+
+def test_docs_old_output_option_still_works(tmp_path: Path,
+                                            capsys: pytest.CaptureFixture[str]) -> None:
+    # -o is the output format in every other command; the directory is --to DIR now.
+    assert truenas_cli.main(["docs", "26.0", "-o", str(tmp_path), "--format", "md"]) == 0
+    assert "deprecated; use --to DIR" in capsys.readouterr().err
+    assert (tmp_path / "index.md").is_file()

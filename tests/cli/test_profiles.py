@@ -12,8 +12,6 @@ from typing import Any
 
 import pytest
 
-from maas_dyn.cli._truenas_profiles import Profile as TrueNASProfile
-from maas_dyn.cli._truenas_profiles import ProfileStore as TrueNASProfileStore
 from maas_dyn.cli.profiles import Profile, ProfileStore, api_url, split_api_url
 
 from .conftest import API, KEY, Recorder, Result, json_reply, text_reply
@@ -117,10 +115,12 @@ def test_the_config_folder_made_for_profiles_is_private_too(tmp_path: Path) -> N
     # Found by the secrets audit: mkdir(parents=True) made maas_dyn's config folder 0755.
     home_config = tmp_path / "config"  # the user's own folder: its mode is left alone
     ProfileStore(home_config / "maas_dyn" / "profiles").save(Profile("admin", API + "/", KEY))
-    TrueNASProfileStore(home_config / "maas_dyn" / "truenas-profiles").save(
-        TrueNASProfile("nas", "wss://nas.test/api/current", "root", api_key="1-key"))
+    ProfileStore(home_config / "maas_dyn" / "truenas-profiles", dialect="truenas").save(
+        Profile("nas", "wss://nas.test/api/current", "1-key", {"pool.query": {}},
+                dialect="truenas", username="root"))
     for folder in (home_config / "maas_dyn", home_config / "maas_dyn" / "profiles",
-                   home_config / "maas_dyn" / "truenas-profiles"):
+                   home_config / "maas_dyn" / "truenas-profiles",
+                   home_config / "maas_dyn" / "truenas-profiles" / ".methods"):
         assert stat.S_IMODE(folder.stat().st_mode) == 0o700, folder
 
 

@@ -10,8 +10,6 @@ import pytest
 from maas_dyn._shipped import load_shipped
 from maas_dyn.cli import maas as maas_cli
 from maas_dyn.cli import truenas as truenas_cli
-from maas_dyn.cli._truenas_profiles import Profile as TrueNASProfile
-from maas_dyn.cli._truenas_profiles import ProfileStore as TrueNASStore
 from maas_dyn.cli.profiles import Profile, ProfileStore
 from maas_dyn.cli.recording import recorded, take_record_option
 from maas_dyn.errors import ConfigurationError
@@ -60,8 +58,9 @@ def test_maas_dyn_records_a_command(maas_sim: Any, tmp_path: Path,
 
 def test_truenas_dyn_records_a_command(truenas_sim: Any, tmp_path: Path,
                                        capsys: pytest.CaptureFixture[str]) -> None:
-    TrueNASStore().save(TrueNASProfile("nas", truenas_sim.url, truenas_sim.username,
-                                       api_key=truenas_sim.api_key))
+    ProfileStore(dialect="truenas").save(Profile(
+        "nas", truenas_sim.url, truenas_sim.api_key, dialect="truenas",
+        username=truenas_sim.username))
     cassette = tmp_path / "version.jsonl"
     for command in (["call", "system.version"], ["system", "version"]):
         assert truenas_cli.main(["--record", str(cassette), "nas", *command]) == 0

@@ -16,9 +16,10 @@ from typing import Any
 
 import pytest
 
-from maas_dyn.cli import _truenas_output
-from maas_dyn.cli._truenas_profiles import Profile, ProfileError, ProfileStore
+from maas_dyn.cli.exits import CLIError, UsageError
+from maas_dyn.cli.profiles import Profile, ProfileStore
 from maas_dyn.cli.truenas import main
+from maas_dyn.cli.truenas import output as truenas_output
 
 sim_module = pytest.importorskip("maas_dyn.sim.truenas")
 ROOT = Path(__file__).resolve().parents[2]
@@ -46,11 +47,19 @@ def run(capsys: pytest.CaptureFixture[str]) -> Callable[..., Run]:
     return invoke
 
 
+def store() -> ProfileStore:
+    return ProfileStore(dialect="truenas")
+
+
+def nas_profile(name: str, url: str, username: str | None, api_key: str) -> Profile:
+    return Profile(name, url, api_key, dialect="truenas", username=username)
+
+
 @pytest.fixture
 def profile(sim: Any) -> Profile:
-    """A stored profile "nas" logging in with the simulator's API key."""
-    stored = Profile("nas", sim.url, sim.username, api_key=sim.api_key)
-    ProfileStore().save(stored)
+    """A stored profile "nas" logging in with the simulator's API key (no stored methods)."""
+    stored = nas_profile("nas", sim.url, sim.username, sim.api_key)
+    store().save(stored)
     return stored
 
 
@@ -58,18 +67,23 @@ def profile(sim: Any) -> Profile:
 
 def test_login_saves_a_private_profile(sim: Any, run: Callable[..., Run],
                                        monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("getpass.getpass", lambda prompt="": sim.api_key)
+    monkeypatch.setenv("TRUENAS_API_KEY", sim.api_key)
     result = run("login", "nas", sim.url, "--username", sim.username)
     assert result.code == 0 and "profile saved" in result.err
-    store = ProfileStore()
-    path = store.root / "nas.json"
+    profiles = store()
+    path = profiles.root / "nas.json"
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
-    assert stat.S_IMODE(store.root.stat().st_mode) == 0o700
-    assert store.load("nas").api_key == sim.api_key
+    assert stat.S_IMODE(profiles.root.stat().st_mode) == 0o700
+    assert profiles.load("nas").api_key == sim.api_key
     assert sim.api_key not in result.out + result.err
-    assert sim.api_key not in repr(store.load("nas"))
-    listed = run("profiles")
+    assert sim.api_key not in repr(profiles.load("nas"))
+    # The method document and its index are kept beside the profile, private too.
+    methods = profiles.root / ".methods" / "nas.json"
+    assert stat.S_IMODE(methods.stat().st_mode) == 0o600
+    assert "pool.query" in (profiles.index("nas") or {})["methods"]
+    listed = run("list")
     assert listed.out == f"nas\t{sim.url}\n"
+    assert run("profiles").out == listed.out  # the former spelling
     assert run("nas", "ping").out == "pong\n"
     assert run("logout", "nas").code == 0
     assert run("logout", "nas").code == 2
@@ -79,41 +93,94 @@ def test_login_saves_a_private_profile(sim: Any, run: Callable[..., Run],
 def test_login_with_a_password_from_the_environment(sim: Any, run: Callable[..., Run],
                                                     monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("TRUENAS_PASSWORD", sim.password)
-    monkeypatch.setattr("builtins.input", lambda prompt="": sim.username)
+    monkeypatch.setattr("sys.stdin", io.StringIO(sim.username + "\n"))
     result = run("login", "pw", sim.url, "--password")
-    assert result.code == 0
-    assert ProfileStore().load("pw").password == sim.password
+    assert result.code == 0, result.err
+    assert "created the API key" in result.err
+    # The profile keeps a new API key, never the password.
+    stored = json.loads((store().root / "pw.json").read_text())
+    assert "password" not in stored and stored["api_key"] != sim.password
+    saved = store().load("pw")
+    assert saved.api_key and saved.api_key != sim.password
+    assert saved.api_key not in result.err + result.out
+    assert run("pw", "call", "core.ping").out == '"pong"\n'
 
 
 def test_login_refused_saves_nothing(sim: Any, run: Callable[..., Run],
                                      monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("getpass.getpass", lambda prompt="": "wrong-SECRET")
+    monkeypatch.setenv("TRUENAS_PASSWORD", "wrong-SECRET")
     result = run("login", "bad", sim.url, "--password", "-u", sim.username)
     assert result.code == 1 and "refused" in result.err and "wrong-SECRET" not in result.err
-    assert ProfileStore().names() == []
-    assert run("login", "x", "ftp://nas").code == 2  # (after asking for the key)
+    assert store().names() == []
+    assert run("login", "x", "ftp://nas").code == 2  # before asking for the key
 
 
 def test_login_usage_errors(run: Callable[..., Run], monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("getpass.getpass", lambda prompt="": "k")
+    monkeypatch.setenv("TRUENAS_API_KEY", "k")
     assert run("login").code == 2
-    reserved = run("login", "sim", "nas")
-    assert reserved.code == 2 and "is a command" in reserved.err
-    bad = run("login", "../evil", "nas")
+    reserved = run("login", "sim", "wss://nas")
+    assert reserved.code == 2 and "reserved for a command" in reserved.err
+    assert run("login", "list", "wss://nas").code == 2
+    bad = run("login", "../evil", "wss://nas")
     assert bad.code == 2 and "invalid profile name" in bad.err
     insecure = run("login", "far", "ws://nas.example", "-u", "admin")
     assert insecure.code == 2 and "revoke" in insecure.err
 
 
+@pytest.mark.parametrize("host", ["nas.example", "10.0.0.9", "nas.example:443"])
+def test_login_refuses_a_bare_host_at_once(host: str, run: Callable[..., Run],
+                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    def never(*args: Any, **kwargs: Any) -> Any:
+        raise AssertionError("no connection may be tried")
+
+    monkeypatch.setattr("maas_dyn.truenas.connect", never)
+    result = run("login", "nas", host, "-u", "admin")
+    assert result.code == 2
+    assert "has no scheme" in result.err and "wss://HOST" in result.err
+    assert "Traceback" not in result.err
+
+
+@pytest.mark.parametrize("password", [False, True])
+def test_login_with_stdin_closed_is_a_usage_error(password: bool, sim: Any,
+                                                  run: Callable[..., Run],
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("TRUENAS_API_KEY", raising=False)
+    monkeypatch.delenv("TRUENAS_PASSWORD", raising=False)
+    monkeypatch.setattr("sys.stdin", io.StringIO(""))  # like </dev/null
+    extra = ["--password"] if password else []
+    result = run("login", "nas", sim.url, "--username", sim.username, *extra)
+    assert result.code == 2 and "stdin is closed" in result.err
+    assert "Traceback" not in result.err and store().names() == []
+
+
+def test_login_reads_a_piped_key(sim: Any, run: Callable[..., Run],
+                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("TRUENAS_API_KEY", raising=False)
+    monkeypatch.setattr("sys.stdin", io.StringIO(sim.api_key + "\n"))
+    result = run("login", "piped", sim.url, "-u", sim.username)
+    assert result.code == 0, result.err
+    assert store().load("piped").api_key == sim.api_key
+
+
+def test_a_stored_password_is_refused_with_the_way_forward(run: Callable[..., Run]) -> None:
+    profiles = store()
+    profiles.root.mkdir(parents=True)
+    (profiles.root / "old.json").write_text(json.dumps(
+        {"name": "old", "url": "wss://nas/api/current", "username": "admin",
+         "api_key": None, "password": "hunter2", "verify": True}))
+    result = run("old", "call", "core.ping")
+    assert result.code == 2 and "log in again" in result.err and "hunter2" not in result.err
+
+
 def test_profile_store_errors(tmp_path: Path) -> None:
-    store = ProfileStore(tmp_path / "p")
-    assert store.names() == []
-    with pytest.raises(ProfileError, match="no profile named 'x'"):
-        store.load("x")
-    store.root.mkdir(parents=True)
-    (store.root / "broken.json").write_text("{not json")
-    with pytest.raises(ProfileError, match="cannot be read"):
-        store.load("broken")
+    profiles = ProfileStore(tmp_path / "p", dialect="truenas")
+    assert profiles.names() == []
+    with pytest.raises(UsageError, match="unknown profile 'x'.*truenas-dyn login"):
+        profiles.load("x")
+    profiles.root.mkdir(parents=True)
+    (profiles.root / "broken.json").write_text("{not json")
+    with pytest.raises(CLIError, match="cannot read profile"):
+        profiles.load("broken")
 
 
 # -- calls --------------------------------------------------------------------------------------
@@ -168,7 +235,60 @@ def test_help_is_built_for_the_one_method_asked(profile: Profile, run: Callable[
     namespace = run("nas", "pool", "dataset")
     assert "Methods:" in namespace.out and "query" in namespace.out
     top = run("nas")
-    assert "Namespaces:" in top.out and "  pool\n" in top.out
+    assert "namespaces:" in top.out and "  pool\n" in top.out
+
+
+@pytest.fixture
+def offline_profile(sim: Any, profile: Profile, monkeypatch: pytest.MonkeyPatch) -> Profile:
+    """The "nas" profile with the method document stored, as login leaves it."""
+    from maas_dyn.cli.truenas.catalog import build_index
+    from maas_dyn.truenas import connect
+
+    with connect(sim.url, username=sim.username, api_key=sim.api_key) as client:
+        document = client.methods.document  # type: ignore[union-attr]
+    stored = Profile("nas", sim.url, sim.api_key, document, "truenas", sim.username)
+    store().save(stored, build_index(document))
+
+    def offline(*args: Any, **kwargs: Any) -> Any:
+        raise AssertionError("help and names must not connect")
+
+    monkeypatch.setattr("maas_dyn.truenas.connect", offline)
+    return stored
+
+
+@pytest.mark.parametrize("argv", [
+    ("nas",), ("nas", "-h"), ("nas", "pool"), ("nas", "pool", "-h"),
+    ("nas", "pool", "dataset", "query", "-h"), ("nas", "call", "pool.query", "-h"),
+])
+def test_help_and_listings_are_offline(offline_profile: Profile, run: Callable[..., Run],
+                                       argv: tuple[str, ...]) -> None:
+    result = run(*argv)
+    assert result.code == 0, result.err
+    assert result.out
+
+
+@pytest.mark.parametrize("argv", [
+    ("nas", "call", "pool.qeury"), ("nas", "pool", "qeury"), ("nas", "call", "pool.qeury", "-h"),
+])
+def test_did_you_mean_for_methods_in_both_forms(profile: Profile, run: Callable[..., Run],
+                                                argv: tuple[str, ...]) -> None:
+    result = run(*argv)
+    assert result.code == 2, result.err
+    assert "did you mean pool.query" in result.err
+
+
+@pytest.mark.parametrize("command", ["call", "ping", "subscribe"])
+def test_command_help(profile: Profile, run: Callable[..., Run], command: str) -> None:
+    result = run("nas", command, "-h")
+    assert result.code == 0 and f"usage: truenas-dyn PROFILE {command}" in result.out
+    assert "-h, --help" in result.out
+
+
+def test_version(run: Callable[..., Run]) -> None:
+    from maas_dyn._version import __version__
+
+    result = run("--version")
+    assert result.code == 0 and result.out == f"truenas-dyn {__version__}\n"
 
 
 def test_subscribe(sim: Any, profile: Profile, run: Callable[..., Run]) -> None:
@@ -196,17 +316,17 @@ def test_subscribe(sim: Any, profile: Profile, run: Callable[..., Run]) -> None:
 
 
 @pytest.mark.parametrize(("argv", "code", "message"), [
-    (("nosuch", "call", "core.ping"), 2, "no profile named 'nosuch'"),
+    (("nosuch", "call", "core.ping"), 2, "unknown profile 'nosuch'"),
     (("nas", "pol", "query"), 2, "did you mean pool?"),
-    (("nas", "pool", "qery"), 2, "pool has no method 'qery'; did you mean query?"),
+    (("nas", "pool", "qery"), 2, "unknown method 'pool.qery'; did you mean pool.query"),
     (("nas", "pool", "create", '{"name": 5}'), 2, "  data.name: must be string"),
-    (("nas", "call", "no.such.method"), 1, "Method does not exist"),
+    (("nas", "call", "no.such.method"), 2, "unknown method 'no.such.method'"),
     (("nas", "call"), 2, "usage"),
-    (("nas", "call", "core.ping", "--bogus"), 2, "unknown option --bogus"),
-    (("nas", "call", "core.ping", "-o", "xml"), 2, "-o takes json or table"),
-    (("nas", "call", "core.ping", "-o"), 2, "needs a value"),
-    (("nas", "call", "core.ping", "-t", "soon"), 2, "takes a number"),
-    (("nas", "call", "core.ping", "-n", "1"), 2, "does not apply"),
+    (("nas", "call", "core.ping", "--bogus"), 2, "unrecognized arguments: --bogus"),
+    (("nas", "call", "core.ping", "-o", "xml"), 2, "invalid choice: 'xml'"),
+    (("nas", "call", "core.ping", "-o"), 2, "expected one argument"),
+    (("nas", "call", "core.ping", "-t", "soon"), 2, "invalid float value"),
+    (("nas", "call", "core.ping", "-n", "1"), 2, "unrecognized arguments: -n"),
     (("nas", "subscribe"), 2, "usage"),
     (("nas", "ping", "extra"), 2, "usage"),
 ])
@@ -219,7 +339,7 @@ def test_errors_and_exit_codes(profile: Profile, run: Callable[..., Run], argv: 
 
 
 def test_server_validation_errors_are_listed(sim: Any, run: Callable[..., Run]) -> None:
-    ProfileStore().save(Profile("nas", sim.url, sim.username, api_key=sim.api_key))
+    store().save(nas_profile("nas", sim.url, sim.username, sim.api_key))
     from maas_dyn.truenas import connect
 
     with connect(sim.url, username=sim.username, api_key=sim.api_key, validate=False) as nas, \
@@ -239,7 +359,7 @@ def test_negative_numbers_and_double_dash(profile: Profile, run: Callable[..., R
 
 
 def test_unreachable_server(run: Callable[..., Run]) -> None:
-    ProfileStore().save(Profile("gone", "ws://127.0.0.1:9/api/current", "a", password="b"))
+    store().save(nas_profile("gone", "ws://127.0.0.1:9/api/current", "a", "1-b"))
     result = run("gone", "call", "core.ping")
     assert result.code == 1 and "could not connect" in result.err
 
@@ -258,7 +378,7 @@ def test_interrupt(profile: Profile, run: Callable[..., Run],
     def interrupted(*args: Any, **kwargs: Any) -> Any:
         raise KeyboardInterrupt
 
-    monkeypatch.setattr("maas_dyn.cli.truenas._run_call", interrupted)
+    monkeypatch.setattr("maas_dyn.cli.truenas.calls._run_call", interrupted)
     result = run("nas", "call", "core.ping")
     assert result.code == 130 and "interrupted" in result.err
 
@@ -271,14 +391,14 @@ def test_progress_bar_on_a_terminal() -> None:
             return True
 
     stream = Terminal()
-    bar = _truenas_output.ProgressBar(stream, width=10)
+    bar = truenas_output.ProgressBar(stream, width=10)
     bar.update({"percent": 50, "description": "half way"})
     bar.update({"percent": None})
     bar.finish()
     assert "[#####-----]  50.0% half way" in stream.getvalue()
     assert stream.getvalue().endswith("\n")
     quiet = io.StringIO()
-    silent = _truenas_output.ProgressBar(quiet)
+    silent = truenas_output.ProgressBar(quiet)
     silent.update({"percent": 10})
     silent.finish()
     assert quiet.getvalue() == ""
@@ -288,11 +408,11 @@ def test_render_handles_ejson_values() -> None:
     from datetime import datetime, timezone
 
     value = {"when": datetime(2025, 1, 1, tzinfo=timezone.utc), "tags": {"b", "a"}}
-    assert json.loads(_truenas_output.render(value, "json", True)) == {
+    assert json.loads(truenas_output.render(value, "json", True)) == {
         "when": "2025-01-01T00:00:00+00:00", "tags": ["a", "b"]}
-    assert "when" in _truenas_output.render(value, "table", False)
+    assert "when" in truenas_output.render(value, "table", False)
     with pytest.raises(TypeError):
-        _truenas_output.render({"x": object()}, "json", False)
+        truenas_output.render({"x": object()}, "json", False)
 
 
 # -- as a subprocess ------------------------------------------------------------------------------

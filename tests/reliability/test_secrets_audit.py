@@ -241,6 +241,11 @@ class _CLIAudit:
         return [f"{label}: {name} ({form})" for (label, name), form in found.items()]
 
 
+class _Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
 def _assert_private_tree(folder: Path) -> list[Path]:
     """Every folder from ``folder`` down is 0700, every file 0600; returns the files."""
     assert folder.is_dir(), f"{folder} was never written"
@@ -427,7 +432,7 @@ def test_truenas_dyn_command_line_leaks_no_secret(debug_log: io.StringIO, tmp_pa
                                                   cli_dirs: dict[str, Path],
                                                   capsys: pytest.CaptureFixture[str],
                                                   monkeypatch: pytest.MonkeyPatch) -> None:
-    from maas_dyn.cli._truenas_profiles import Profile, ProfileStore
+    from maas_dyn.cli.profiles import Profile, ProfileStore
     from maas_dyn.cli.truenas import main
 
     out = cli_dirs["out"]
@@ -447,12 +452,13 @@ def test_truenas_dyn_command_line_leaks_no_secret(debug_log: io.StringIO, tmp_pa
         answers = {"API key: ": sim.api_key, "Password: ": password, "Username: ": user}
         monkeypatch.setattr("getpass.getpass", lambda prompt="": answers[prompt])
         monkeypatch.setattr("builtins.input", lambda prompt="": answers[prompt])
-        # Profiles: API key asked for, from the environment (recorded), and a password.
+        monkeypatch.setattr("sys.stdin", _Terminal())  # login asks on a terminal only
+        # Profiles: API key asked for, from the environment (recorded), and a password
+        # (turned into a new API key: no profile holds a password).
         audit.credentials.update({
-            "nas.json": {"api_key": sim.api_key, "password": None},
-            "keyed.json": {"api_key": sim.api_key, "password": None},
-            "pw.json": {"api_key": None, "password": password},
-            "revoked.json": {"api_key": wrong_key, "password": None},
+            "nas.json": {"api_key": sim.api_key},
+            "keyed.json": {"api_key": sim.api_key},
+            "revoked.json": {"api_key": wrong_key},
         })
         run("login", "nas", sim.url, "-u", sim.username)
         monkeypatch.setenv("TRUENAS_API_KEY", sim.api_key)
@@ -465,6 +471,11 @@ def test_truenas_dyn_command_line_leaks_no_secret(debug_log: io.StringIO, tmp_pa
         run("nas", "user", "create", json.dumps({**new_user, "username": user + "2"}),
             "-o", "table")
         run("login", "pw", sim.url, "--password")  # username and password asked for
+        created_key = ProfileStore(dialect="truenas").load("pw").api_key
+        assert created_key and created_key != password
+        audit.secrets["created API key"] = created_key
+        audit.credentials["pw.json"] = {"api_key": created_key}
+        run("list")
         run("profiles")
         # Reads, in both formats.
         for output in ("json", "table"):
@@ -504,7 +515,8 @@ def test_truenas_dyn_command_line_leaks_no_secret(debug_log: io.StringIO, tmp_pa
             run("login", name, sim.url, *extra, codes=(1,))
             monkeypatch.delenv(variable)
         run("login", "far", "ws://nas.example/api/current", "-u", sim.username, codes=(2,))
-        ProfileStore().save(Profile("revoked", sim.url, sim.username, api_key=wrong_key))
+        ProfileStore(dialect="truenas").save(
+            Profile("revoked", sim.url, wrong_key, dialect="truenas", username=sim.username))
         run("revoked", "call", "system.info", codes=(1,))
         run("revoked", "health", "-o", "json", codes=(3,))
         run("nas", "user", "create", json.dumps({**new_user, "uid": "x", "bogus": 1}),
@@ -512,7 +524,7 @@ def test_truenas_dyn_command_line_leaks_no_secret(debug_log: io.StringIO, tmp_pa
         run("nas", "call", "user.create", json.dumps({**new_user, "bogus": 1}), codes=(1,))
         run("--record", str(out / "refused.jsonl"), "pw", "call", "user.create",
             json.dumps(new_user), codes=(1,))
-        run("nas", "call", "no.such.method", codes=(1,))
+        run("nas", "call", "no.such.method", codes=(2,))
         run("nas", "call", "pool.get_instance", "987654", codes=(1,))
         run("nas", "nosuch", "thing", codes=(2,))
         run("nas", "user", "frobnicate", codes=(2,))
@@ -521,7 +533,7 @@ def test_truenas_dyn_command_line_leaks_no_secret(debug_log: io.StringIO, tmp_pa
         # Health, docs, diff, help.
         for output in ("text", "json", "prometheus"):
             run("pw", "health", "-o", output, codes=(0, 1, 2))
-        run("docs", "nas", "-o", str(out / "docs"))
+        run("docs", "nas", "--to", str(out / "docs"))
         for output in ("text", "markdown", "json"):
             run("diff", "pw", "26.0", "-o", output)
         run("-h")
@@ -533,11 +545,12 @@ def test_truenas_dyn_command_line_leaks_no_secret(debug_log: io.StringIO, tmp_pa
         assert len(list((out / "docs").iterdir())) > 10
         # The secret-bearing calls did reach the cassettes (redacted).
         assert '"password": "<redacted>"' in (out / "update.jsonl").read_text()
-        assert '"PASSWORD_PLAIN"' in (out / "job.jsonl").read_text()
+        assert '"API_KEY_PLAIN"' in (out / "job.jsonl").read_text()  # no profile keeps a password
         assert '"core.get_jobs"' in (out / "events.jsonl").read_text()
     _finish(audit, debug_log, caught, tmp_path, cli_dirs)
     profiles = _assert_private_tree(cli_dirs["config"] / "truenas-profiles")
-    assert sorted(p.name for p in profiles) == sorted(audit.credentials)
+    assert sorted(p.name for p in profiles if p.parent.name != ".methods") \
+        == sorted(audit.credentials)
     assert _assert_private_tree(cli_dirs["cache"])  # the server's methods
     assert not any(cli_dirs["cwd"].iterdir()) and not any(cli_dirs["home"].iterdir())
 

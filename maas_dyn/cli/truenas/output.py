@@ -1,24 +1,32 @@
-"""``truenas-dyn`` output: results as JSON or a table, a job progress bar, exit codes."""
+"""``truenas-dyn`` output: results in the shared formats, a job progress bar, exit codes.
+
+Results are rendered by :data:`maas_dyn.cli.output.FORMATTERS` (``-o json|yaml|table``,
+the same formats as ``maas-dyn``) once the values JSON has no spelling for (the
+datetimes and sets of ejson) are made plain. Without ``-o`` a result is one line of
+compact JSON when stdout is not a terminal, like ``midclt``, and pretty JSON on one.
+"""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from datetime import date, datetime
 from typing import Any, TextIO
 
 from maas_dyn.cli.exits import ExitCode
+from maas_dyn.cli.output import FORMATTERS, clip
 
 __all__ = ["EXIT_CODES", "FORMATS", "ProgressBar", "render"]
 
+FORMATS = tuple(FORMATTERS)
 
 # The codes are maas-dyn's (one ExitCode for both CLIs); these are truenas-dyn's meanings.
 EXIT_CODES: tuple[tuple[ExitCode, str], ...] = (
     (ExitCode.OK, "success"),
     (ExitCode.FAILURE, "the server answered an error, a job failed, or the server could not "
                        "be reached or refused the credentials"),
-    (ExitCode.USAGE, "usage error: unknown profile, method or option, or parameters that do "
-                     "not match the method's schema"),
+    (ExitCode.USAGE, "usage error: unknown profile, method or option, a URL without its "
+                     "scheme, or parameters that do not match the method's schema"),
     (ExitCode.INTERRUPTED, "interrupted (Ctrl-C)"),
 )
 
@@ -32,43 +40,40 @@ def _plain(value: object) -> object:
     raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
 
 
-def _json(data: Any, pretty: bool) -> str:
-    from maas_dyn.cli.output import clip
-
-    try:
-        text = json.dumps(data, indent=2 if pretty else None, default=_plain,
-                          ensure_ascii=False) + "\n"
-    except RecursionError:  # nested deeper than json's stack: show the top of it
-        return _json(clip(data), pretty)
+def _compact(data: Any) -> str:
+    text = json.dumps(data, default=_plain, ensure_ascii=False) + "\n"
     try:
         text.encode("utf-8")
     except UnicodeEncodeError:  # lone surrogates: JSON's own escapes keep it valid JSON
-        return json.dumps(data, indent=2 if pretty else None, default=_plain) + "\n"
+        return json.dumps(data, default=_plain) + "\n"
     return text
 
 
-def _table(data: Any, pretty: bool) -> str:
-    from maas_dyn.cli.output import clip, encodable
-    from maas_dyn.cli.table import render as table  # only `-o table` pays for it
-
-    return encodable(table(json.loads(json.dumps(clip(data), default=_plain))))
-
-
-FORMATS: Mapping[str, Callable[[Any, bool], str]] = {"json": _json, "table": _table}
-
-
-def render(data: Any, output: str, pretty: bool) -> str:
+def render(data: Any, output: str | None, pretty: bool) -> str:
     """Render a result.
 
     Args:
         data: The result.
-        output: A key of :data:`FORMATS`.
-        pretty: Indent JSON (on a terminal).
+        output: A key of :data:`maas_dyn.cli.output.FORMATTERS`, or ``None`` for JSON
+            (compact unless ``pretty``).
+        pretty: Stdout is a terminal.
 
     Returns:
         The text, ending with a newline.
+
+    Raises:
+        TypeError: The result holds a value JSON cannot show.
     """
-    return FORMATS[output](data, pretty)
+    if output is None and not pretty:
+        try:
+            return _compact(data)
+        except RecursionError:  # nested deeper than json's stack: show the top of it
+            return _compact(clip(data))
+    try:
+        plain = json.loads(json.dumps(data, default=_plain))
+    except RecursionError:
+        plain = json.loads(json.dumps(clip(data), default=_plain))
+    return FORMATTERS[output or "json"](plain)
 
 
 class ProgressBar:
