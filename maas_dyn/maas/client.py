@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import threading
 import time
 from collections.abc import Iterable, Mapping
@@ -83,8 +84,17 @@ class DescriptionChangedWarning(UserWarning):
     """The server's API description changed (an upgrade); the client refreshed itself."""
 
 
-def _normalise_url(url: str) -> tuple[str, str]:
-    """Return ``(base URL ending in /, origin + prefix to put before handler paths)``."""
+# The API form of a region URL, as `maas login` and `maas-dyn list` show it.
+_API_SUFFIX = re.compile(r"api/(?P<version>[0-9]+(?:\.[0-9]+)*)/\Z")
+
+
+def _normalise_url(url: str) -> tuple[str, str, str | None]:
+    """Return ``(base URL ending in /, origin + prefix before handler paths, API version)``.
+
+    The region's URL (``http://region:5240/MAAS/``), its API URL as the official CLI stores
+    it (``.../MAAS/api/2.0/``) and a bare origin (``http://region:5240``) all name the same
+    region; the API version is returned when the URL names one.
+    """
     if not isinstance(url, str) or not url.strip():
         raise InvalidURLError("the MAAS URL must be text like http://region:5240/MAAS/")
     parts = urlsplit(url.strip())
@@ -100,12 +110,16 @@ def _normalise_url(url: str) -> tuple[str, str]:
     except ValueError as exc:
         raise InvalidURLError(f"the MAAS URL has an invalid port: {url!r}") from exc
     path = parts.path if parts.path.endswith("/") else parts.path + "/"
+    named = _API_SUFFIX.search(path)
+    if named is not None:
+        path = path[: named.start()]
     if path == "/":
         path = "/MAAS/"
     base = f"{parts.scheme}://{parts.netloc}{path}"
     # Handler paths start with /MAAS/; a proxy prefix before it is kept.
     prefix = path[: -len("MAAS/")] if path.endswith("/MAAS/") else path
-    return base, f"{parts.scheme}://{parts.netloc}{prefix.rstrip('/')}"
+    return (base, f"{parts.scheme}://{parts.netloc}{prefix.rstrip('/')}",
+            named["version"] if named else None)
 
 
 class Client:
@@ -126,7 +140,8 @@ class Client:
     ``files={...}`` for multipart.
 
     Args:
-        url: The region's URL, e.g. ``http://region:5240/MAAS/``.
+        url: The region's URL, e.g. ``http://region:5240/MAAS/``; its API URL
+            (``.../MAAS/api/2.0/``, as ``maas-dyn list`` prints it) works too.
         api_key: ``consumer:token:secret``; ``None`` for anonymous use.
         description: A describe document (dict, JSON text or bytes) to use instead of
             fetching one: the client is then built without any network I/O.
@@ -143,7 +158,8 @@ class Client:
         transport: Send requests through this instead of a ``requests`` session.
         cache: ``True`` for the user cache directory, a :class:`DescriptionCache`, or
             ``False`` to never read or write a cached description.
-        api_version: The API version in the describe URL (``"2.0"``; ``"1.0"`` for 1.9).
+        api_version: The API version in the describe URL (``"2.0"``; ``"1.0"`` for 1.9);
+            by default the one the URL names, else ``"2.0"``.
 
     Raises:
         InvalidURLError: The URL is not an http(s) URL with a host.
@@ -171,13 +187,16 @@ class Client:
         retry: RetryPolicy | None = None,
         transport: Transport | None = None,
         cache: bool | DescriptionCache = True,
-        api_version: str = "2.0",
+        api_version: str | None = None,
         deadline: float = DEFAULT_DEADLINE,
         max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
         max_header_bytes: int = DEFAULT_MAX_HEADER_BYTES,
         max_redirects: int = DEFAULT_MAX_REDIRECTS,
     ):
-        self.url, self._origin = _normalise_url(url)
+        self.url, self._origin, named = _normalise_url(url)
+        if named is not None and api_version is not None and named != api_version:
+            raise InvalidURLError(f"the URL names API {named} but api_version={api_version!r}")
+        api_version = named or api_version or "2.0"
         self._credentials: Credentials | None = (
             None if api_key is None else parse_api_key(api_key)
         )
@@ -673,7 +692,8 @@ def connect(url: str, api_key: str | None = None, **options: Any) -> Client:
     """Connect to a MAAS region and build its client.
 
     Args:
-        url: The region's URL, e.g. ``http://region:5240/MAAS/``.
+        url: The region's URL, e.g. ``http://region:5240/MAAS/``; its API URL
+            (``.../MAAS/api/2.0/``, as ``maas-dyn list`` prints it) works too.
         api_key: ``consumer:token:secret``; ``None`` for anonymous use.
         **options: See :class:`Client`.
 

@@ -292,3 +292,13 @@ def test_unmodelled_action_answers_501(client: Client) -> None:
         client.license_keys.create(osystem="windows", distro_series="2012", license_key="x")
     assert info.value.status == 501
     assert "LicenseKeysHandler" in info.value.message
+
+
+def test_connect_takes_the_api_url_that_maas_dyn_list_prints() -> None:
+    import maas_dyn
+    from maas_dyn.sim.maas import MAASSimulator
+
+    with MAASSimulator(machines=2) as sim, maas_dyn.maas.connect(
+            f"{sim.url}api/2.0/", api_key=sim.api_key, cache=False) as client:
+        assert client.url == sim.url
+        assert len(client.machines.read()) == 2

@@ -560,3 +560,33 @@ def test_request_keeps_field_order_and_returns_the_response(client: Client,
         client.request("vlans", "create")
     with pytest.raises(errors.UnknownActionError, match="did you mean create"):
         client.request("vlans", "creat")
+
+
+@pytest.mark.parametrize("url", [
+    "http://127.0.0.1:5240/MAAS/", "http://127.0.0.1:5240/MAAS", "http://127.0.0.1:5240",
+    "http://127.0.0.1:5240/MAAS/api/2.0/", "http://127.0.0.1:5240/MAAS/api/2.0",
+])
+def test_every_url_form_the_cli_prints_connects(url: str) -> None:
+    from maas_dyn.maas import MockTransport, RawResponse
+
+    seen: list[str] = []
+
+    def answer(request: Any, authorization: str | None) -> RawResponse:
+        seen.append(request.url)
+        return RawResponse(200, {"Content-Type": "application/json"}, b"{}")
+
+    client = Client.from_release("3.7", url=url, api_key="a:b:c",
+                                 transport=MockTransport(answer))
+    assert client.url == "http://127.0.0.1:5240/MAAS/"
+    client.users.whoami()
+    assert seen == ["http://127.0.0.1:5240/MAAS/api/2.0/users/?op=whoami"]
+
+
+def test_an_api_url_names_the_describe_version() -> None:
+    from maas_dyn.errors import InvalidURLError
+    from maas_dyn.maas.client import _normalise_url
+
+    assert _normalise_url("https://r/proxy/MAAS/api/1.0/") == (
+        "https://r/proxy/MAAS/", "https://r/proxy", "1.0")
+    with pytest.raises(InvalidURLError, match="names API 1.0"):
+        Client("http://r/MAAS/api/1.0/", api_version="2.0", cache=False)
