@@ -10,9 +10,10 @@ from collections.abc import Iterable
 from enum import IntEnum
 
 from maas_dyn._dynamic import closest
-from maas_dyn.errors import ConfigurationError, InvalidParametersError
+from maas_dyn.errors import BadRequestError, ConfigurationError, InvalidParametersError
 
-__all__ = ["EXIT_CODES", "CLIError", "ExitCode", "UsageError", "exit_code_for", "unknown"]
+__all__ = ["EXIT_CODES", "CLIError", "ExitCode", "UsageError", "closed_pipe", "error_text",
+           "exit_code_for", "unknown"]
 
 
 class ExitCode(IntEnum):
@@ -22,8 +23,11 @@ class ExitCode(IntEnum):
     FAILURE = 1
     USAGE = 2
     WAIT_FAILED = 3
+    # health's UNKNOWN: monitoring plugins' 3 (the same number as WAIT_FAILED).
+    UNKNOWN = 3
     WAIT_TIMEOUT = 4
     INTERRUPTED = 130
+    BROKEN_PIPE = 141  # 128 + SIGPIPE, what a shell reports for a reader that went away
 
 
 EXIT_CODES: tuple[tuple[ExitCode, str], ...] = (
@@ -32,9 +36,11 @@ EXIT_CODES: tuple[tuple[ExitCode, str], ...] = (
                        "could not be reached, or a local file could not be read or written"),
     (ExitCode.USAGE, "usage error: unknown profile, handler, action or option, missing path "
                      "parameter, malformed key=value, unreadable key@=FILE (argparse's code)"),
-    (ExitCode.WAIT_FAILED, "--wait: the machine ended in a failed status (Failed ..., Broken)"),
+    (ExitCode.WAIT_FAILED, "--wait: the machine ended in a failed status (Failed ..., "
+                           "Broken); for `health`: UNKNOWN (unreachable, or a usage error)"),
     (ExitCode.WAIT_TIMEOUT, "--wait: the machine was still busy when --timeout ran out"),
     (ExitCode.INTERRUPTED, "interrupted (Ctrl-C)"),
+    (ExitCode.BROKEN_PIPE, "the reader of the output went away (e.g. `... | head`); quietly"),
 )
 
 
@@ -85,3 +91,45 @@ def exit_code_for(error: Exception) -> ExitCode:
     if isinstance(error, CLIError):
         return error.code
     return ExitCode.USAGE if isinstance(error, _USAGE_ERRORS) else ExitCode.FAILURE
+
+
+def error_text(error: Exception) -> str:
+    """Render an error that ended a command for stderr (without the program name).
+
+    A 400 with several field errors lists one field per line, as a form would show them,
+    instead of one long line.
+
+    Args:
+        error: The error.
+
+    Returns:
+        The text, possibly several lines.
+    """
+    if not isinstance(error, BadRequestError) or len(error.field_errors) < 2:
+        return f"error: {error}"
+    fields = error.field_errors
+    where = f" ({error.method} {error.url})" if error.method or error.url else ""
+    lines = [f"error: {error.status}: the server rejected {len(fields)} parameters{where}"]
+    lines += [f"  {name}: {' '.join(messages)}" for name, messages in fields.items()]
+    return "\n".join(lines)
+
+
+def closed_pipe() -> ExitCode:
+    """End quietly after the reader of stdout went away (``maas-dyn ... | head``).
+
+    Python would otherwise print a ``BrokenPipeError`` traceback when it flushes stdout at
+    exit; pointing stdout at ``/dev/null`` first is the remedy the ``signal`` module's
+    documentation gives.
+
+    Returns:
+        :attr:`ExitCode.BROKEN_PIPE`.
+    """
+    import os
+    import sys
+
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):  # no real stdout (tests, embedding)
+        pass
+    return ExitCode.BROKEN_PIPE

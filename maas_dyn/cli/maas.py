@@ -7,10 +7,10 @@ Grammar (the official ``maas`` CLI's, see ``maas-dyn -h``)::
     maas-dyn list                           names and URLs, never keys
     maas-dyn refresh [PROFILE...]
     maas-dyn profiles import [--from PATH] [--force]
-    maas-dyn completion bash|zsh
+    maas-dyn completion bash|zsh|fish
     maas-dyn PROFILE HANDLER ACTION [PATH-PARAM...] [key=value ...] [key@=FILE ...]
     maas-dyn PROFILE health [-o text|json|prometheus] [--watch SECONDS [--count N]]
-    maas-dyn diff OLD NEW [-o text|markdown|json]  /  maas-dyn docs WHAT -o DIR
+    maas-dyn diff OLD NEW [-o text|markdown|json]  /  maas-dyn docs WHAT --to DIR
     maas-dyn PROFILE machines ACTION --all-matching KEY=VALUE[,...] [--wait]  (bulk)
     maas-dyn workflow PROFILE provision|release|tag|power ...
     maas-dyn sim ...  /  maas-dyn demo ...  (the simulator and the demo, when installed)
@@ -29,7 +29,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from maas_dyn.cli.exits import CLIError, ExitCode, UsageError, exit_code_for
+from maas_dyn.cli.exits import (
+    CLIError,
+    ExitCode,
+    UsageError,
+    closed_pipe,
+    error_text,
+    exit_code_for,
+)
 from maas_dyn.cli.recording import maas_recording, take_record_option
 from maas_dyn.cli.runtime import Runtime
 from maas_dyn.errors import MaasDynError
@@ -73,14 +80,14 @@ COMMANDS: dict[str, Command] = {
     "profiles": Command("maas_dyn.cli.meta", "profiles_command", "profiles import [--from PATH]",
                         "Copy the official CLI's profiles (~/.maascli.db)."),
     "completion": Command("maas_dyn.cli.completion", "completion_command",
-                          "completion bash|zsh", "Print a shell completion script."),
+                          "completion bash|zsh|fish", "Print a shell completion script."),
     "__complete": Command("maas_dyn.cli.completion", "complete_command", hidden=True),
     "workflow": Command("maas_dyn.cli.workflow", "main",
                         "workflow PROFILE provision|release|tag|power ...",
                         "Run a workflow over machines (-h for each); bulk, with progress."),
     "diff": Command("maas_dyn.cli.diff", "maas_diff", "diff OLD NEW [-o text|markdown|json]",
                     "What changes between two releases, files or profiles' servers."),
-    "docs": Command("maas_dyn.cli.docs", "maas_docs", "docs RELEASE|FILE|PROFILE -o DIR",
+    "docs": Command("maas_dyn.cli.docs", "maas_docs", "docs RELEASE|FILE|PROFILE --to DIR",
                     "Write a Markdown and HTML reference of every handler and action."),
     "sim": Command("maas_dyn.cli.sim", "main", "sim maas|truenas [options]",
                    "Run an embedded simulator (prints its URL and credentials).",
@@ -149,8 +156,10 @@ def main(argv: list[str] | None = None, *, transport: Transport | None = None) -
         record, args = take_record_option(sys.argv[1:] if argv is None else argv)
         with runtime.library_messages(), maas_recording(record):
             return _dispatch(args, runtime)
+    except BrokenPipeError:
+        return closed_pipe()
     except (CLIError, MaasDynError) as exc:
-        runtime.note(f"error: {exc}")
+        runtime.note(error_text(exc))
         return exit_code_for(exc)
     except KeyboardInterrupt:
         runtime.note("interrupted")

@@ -3,7 +3,10 @@
 Columns come from the data itself: keys whose values can be shown in a cell, the
 ones in :data:`PREFERRED_COLUMNS` first (in that order), then the others in the
 order the server sent them, at most :data:`MAX_COLUMNS`. A single object becomes a
-key/value table; a list of plain values one value per line.
+key/value table; a list of plain values one value per line. A page of results, an
+object whose one list holds the objects beside plain values (``events query``: ``count``,
+``events``, ``next_uri``...), is shown as the table of that list followed by the plain
+values. An empty list is said to be empty, so a table never prints nothing at all.
 """
 
 from __future__ import annotations
@@ -12,7 +15,7 @@ import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-__all__ = ["MAX_COLUMNS", "PREFERRED_COLUMNS", "render"]
+__all__ = ["EMPTY", "MAX_COLUMNS", "PREFERRED_COLUMNS", "render"]
 
 # Identity first, then state, then placement: what a person scans for.
 PREFERRED_COLUMNS = (
@@ -88,18 +91,37 @@ def _grid(header: list[str], rows: list[list[str]]) -> str:
     return "".join(line.rstrip() + "\n" for line in lines)
 
 
+EMPTY = "(no items)\n"
+
+
+def _page(data: Mapping[str, Any]) -> tuple[str, list[Any]] | None:
+    # The one list of objects in an object whose other values are plain, if any.
+    lists = [(key, value) for key, value in data.items() if isinstance(value, list)]
+    if len(lists) != 1 or not all(_is_scalar(v) for k, v in data.items() if k != lists[0][0]):
+        return None
+    key, items = lists[0]
+    return (key, items) if all(isinstance(item, Mapping) for item in items) else None
+
+
 def render(data: Any) -> str:
     """Render JSON data as a table.
 
     Args:
-        data: A list of objects (a table), an object (key/value rows), a list of plain
-            values (one per line) or a plain value.
+        data: A list of objects (a table), a page of them (see the module), an object
+            (key/value rows), a list of plain values (one per line) or a plain value.
 
     Returns:
-        The text, ending with a newline (empty for an empty list).
+        The text, ending with a newline (:data:`EMPTY` for an empty list).
     """
     if isinstance(data, Mapping):
+        page = _page(data)
+        if page is not None:
+            key, items = page
+            rest = "".join(f"{k}: {_cell(v)}\n" for k, v in data.items() if k != key)
+            return render(items) + (f"\n{rest}" if rest else "")
         return _grid(["key", "value"], [[str(k), _cell(v)] for k, v in data.items()])
+    if isinstance(data, list) and not data:
+        return EMPTY
     if isinstance(data, list) and data and all(isinstance(row, Mapping) for row in data):
         columns = choose_columns(data)
         return _grid(columns, [[_cell(row.get(c)) for c in columns] for row in data])

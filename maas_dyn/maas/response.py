@@ -29,18 +29,35 @@ from maas_dyn.maas.transport import RawResponse
 
 __all__ = ["Response", "decode_body", "error_for"]
 
-# Status -> (error class, what the user can do about it).
+# Status -> (error class, what the user can do about it when nothing more specific fits).
 _ERRORS: dict[int, tuple[type[MAASAPIError], str]] = {
-    400: (BadRequestError, "the server rejected the parameters; see field_errors"),
+    400: (BadRequestError, "the server rejected the parameters named"),
     401: (UnauthorizedError,
           "check the API key (consumer:token:secret) and that it was not revoked"),
     403: (ForbiddenError, "this user may not do this; an admin key may be needed"),
     404: (NotFoundError, "no such object, or no such endpoint on this MAAS release"),
-    409: (ConflictError, "the object is locked or busy; retry later or unlock it"),
+    409: (ConflictError, "the object is busy or in a state that does not allow this; "
+                         "check its status"),
     410: (GoneError, "this endpoint was removed in the server's MAAS release"),
     503: (ServiceUnavailableError, "the region is busy or starting; retry later"),
     504: (GatewayTimeoutError, "a proxy or the region timed out; retry later"),
 }
+
+# (status, what the server said) -> the hint: the first row whose pattern is found in
+# the server's message wins over the status's own hint. MAAS's wording, from
+# maasserver's NodeStateViolation, NodeActionError and lock checks.
+_HINTS_BY_MESSAGE: tuple[tuple[int, re.Pattern[str], str], ...] = (
+    (409, re.compile(r"\block(ed)?\b", re.IGNORECASE),
+     "the machine is locked against changes; unlock it first (`machine unlock`)"),
+    (409, re.compile(r"in (the )?'?[\w -]+'? state|state of|cannot be .* while|is (not )?in",
+                     re.IGNORECASE),
+     "its current status does not allow this action; check status_name (e.g. release "
+     "a Deployed machine first)"),
+    (409, re.compile(r"retry|busy|in progress", re.IGNORECASE),
+     "the region is busy with this object; retry later"),
+    (400, re.compile(r"\bunknown\b|not a valid|invalid", re.IGNORECASE),
+     "the server rejected the parameters named; check them with -h"),
+)
 
 # A 404 from these handlers (CLI names) means "no such object of this kind".
 _NOT_FOUND_BY_HANDLER: dict[str, type[NotFoundError]] = {
@@ -150,6 +167,8 @@ def error_for(raw: RawResponse, method: str, url: str, handler: str = "",
     if raw.status == 404:
         cls = _NOT_FOUND_BY_HANDLER.get(handler, cls)
     message, fields = _message(raw)
+    hint = next((text for status, pattern, text in _HINTS_BY_MESSAGE
+                 if status == raw.status and pattern.search(message)), hint)
     common: dict[str, Any] = {
         "status": raw.status, "method": method, "url": url, "hint": hint,
         "headers": dict(raw.headers), "content": raw.content,

@@ -95,7 +95,13 @@ def test_table_of_machines() -> None:
 def test_table_shapes() -> None:
     assert render({"a": 1, "b": {"c": [1]}}) == 'key  value\na    1\nb    {"c":[1]}\n'
     assert render(["x", 2, None]) == "x\n2\n\n"
-    assert render([]) == ""
+    assert render([]) == "(no items)\n"  # an empty table says so
+    # A page of results (events query) is the table of its list, then its plain values.
+    page = {"count": 1, "events": [{"id": 7, "hostname": "n1", "type": "Deployed"}],
+            "next_uri": "/MAAS/api/2.0/events/?op=query&after=7", "prev_uri": None}
+    assert render(page) == ("id  hostname  type\n7   n1        Deployed\n\ncount: 1\n"
+                            "next_uri: /MAAS/api/2.0/events/?op=query&after=7\nprev_uri: \n")
+    assert render({"events": []}) == "(no items)\n"
     assert render("plain") == "plain\n"
     assert render([{"description": "x" * 100}]).splitlines()[1] == "x" * 39 + "…"
     many = [{f"k{i}": i for i in range(20)}]

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from .conftest import Result
+from .conftest import Recorder, Result, json_reply
 
 
 @pytest.mark.parametrize(("argv", "message"), [
@@ -97,3 +97,14 @@ def test_one_parser_per_command(cli: Callable[..., Result], count_parsers: list[
                                 argv: list[str]) -> None:
     assert cli(*argv).code == 0
     assert count_parsers == ["maas-dyn admin"]
+
+
+def test_the_cli_prints_each_rejected_field_on_its_own_line(cli: Callable[..., Result]) -> None:
+    transport = Recorder(json_reply({"distro_series": ["'x' is not a valid distro_series."],
+                                     "hwe_kernel": ["'y' is not a valid kernel."]}, 400))
+    done = cli("admin", "machine", "deploy", "abc", "distro_series=x",
+               "hwe_kernel=y", transport=transport)
+    assert done.code == 1
+    assert done.err.splitlines()[1:] == ["  distro_series: 'x' is not a valid distro_series.",
+                                         "  hwe_kernel: 'y' is not a valid kernel."]
+    assert done.err.startswith("maas-dyn: error: 400: the server rejected 2 parameters (POST ")
