@@ -55,7 +55,7 @@ def test_nothing_to_complete(cli: Callable[..., Result], store: ProfileStore) ->
 def test_meta_commands(cli: Callable[..., Result]) -> None:
     assert complete(cli, "logout", "") == ["admin"]
     assert complete(cli, "refresh", "a") == ["admin"]
-    assert complete(cli, "completion", "") == ["bash", "zsh"]
+    assert complete(cli, "completion", "") == ["bash", "zsh", "fish"]
     assert complete(cli, "completion", "bash", "") == []
 
 
