@@ -4,33 +4,39 @@
 
     maas-dyn PROFILE health [-o text|json|prometheus] [--watch SECONDS [--count N]]
                             [--window SECONDS] [--threshold NAME=WARNING,CRITICAL ...]
+                            [--textfile PATH]
 
 The exit code is the status of the (last) check, as monitoring plugins report it:
 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN (the server cannot be reached or refuses the
-credentials; the reason is one line on stderr). A usage error exits 2, like every
-other ``maas-dyn`` command.
+credentials; the reason is one line on stderr). A usage error is UNKNOWN too (3): Nagios
+and its kin read 2 as CRITICAL, and a mistyped check must not page anyone as if the
+region were down. ``--textfile PATH`` also writes the Prometheus form to PATH for
+node_exporter's textfile collector, atomically (a temporary file in the same folder,
+then a rename), so the collector never reads half a file.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
+import tempfile
 import time
 import warnings
 from collections.abc import Callable, Mapping
 from dataclasses import replace
-from typing import TYPE_CHECKING, TextIO
+from pathlib import Path
+from typing import TextIO
 
-from maas_dyn.cli._truenas_profiles import Profile
+from maas_dyn.cli.exits import ExitCode, UsageError
+from maas_dyn.cli.parser import new_parser
+from maas_dyn.cli.profiles import Profile
 from maas_dyn.cli.runtime import Runtime
 from maas_dyn.errors import MaasDynError
 from maas_dyn.health.checks import Report, Threshold, is_fatal, unreachable_report
 from maas_dyn.health.output import FORMATS, render
 
-if TYPE_CHECKING:  # the truenas-dyn module imports this one lazily
-    from maas_dyn.cli.truenas import Streams
-
-__all__ = ["maas_health", "run_checks", "truenas_health"]
+__all__ = ["HealthUsageError", "maas_health", "run_checks", "truenas_health", "write_textfile"]
 
 # A watch without --count runs until interrupted.
 _FOREVER = sys.maxsize
@@ -61,11 +67,25 @@ def _threshold(text: str) -> tuple[str, float, float]:
         ) from None
 
 
+class HealthUsageError(UsageError):
+    """A health command line that cannot be run: UNKNOWN (3), as monitoring plugins exit."""
+
+    code = ExitCode.UNKNOWN
+
+
 def _arguments(prog: str, argv: list[str], known: Mapping[str, Threshold]
                ) -> tuple[argparse.Namespace, dict[str, Threshold]]:
-    parser = argparse.ArgumentParser(
-        prog=prog, description="Check the server's health. Exit code: 0 OK, 1 WARNING, "
-        "2 CRITICAL, 3 UNKNOWN (server unreachable).")
+    try:
+        return _parse(prog, argv, known)
+    except UsageError as exc:
+        raise HealthUsageError(str(exc)) from None
+
+
+def _parse(prog: str, argv: list[str], known: Mapping[str, Threshold]
+           ) -> tuple[argparse.Namespace, dict[str, Threshold]]:
+    parser = new_parser(
+        prog, "Check the server's health. Exit code: 0 OK, 1 WARNING, 2 CRITICAL, "
+        "3 UNKNOWN (server unreachable, or a usage error).")
     parser.add_argument("-o", "--output", choices=list(FORMATS), default="text")
     parser.add_argument("--watch", type=_positive, metavar="SECONDS",
                         help="check again every SECONDS until interrupted")
@@ -76,6 +96,9 @@ def _arguments(prog: str, argv: list[str], known: Mapping[str, Threshold]
     parser.add_argument("--threshold", type=_threshold, action="append", default=[],
                         metavar="NAME=WARNING,CRITICAL",
                         help=f"change a threshold; names: {', '.join(sorted(known))}")
+    parser.add_argument("--textfile", type=Path, metavar="PATH",
+                        help="also write the Prometheus form to PATH (atomically), for "
+                        "node_exporter's textfile collector")
     args = parser.parse_args(argv)
     if args.count is not None and args.watch is None:
         parser.error("--count needs --watch")
@@ -85,6 +108,30 @@ def _arguments(prog: str, argv: list[str], known: Mapping[str, Threshold]
             parser.error(f"unknown threshold {name!r}; choose from {', '.join(sorted(known))}")
         thresholds[name] = replace(known[name], warning=warning, critical=critical)
     return args, thresholds
+
+
+def write_textfile(path: Path, text: str) -> None:
+    """Replace ``path`` with ``text`` atomically (node_exporter's textfile collector).
+
+    The text goes to a temporary file in the same folder, then is renamed over ``path``:
+    a reader sees the old file or the new one, never a part of one.
+
+    Args:
+        path: The ``.prom`` file.
+        text: Its new content.
+
+    Raises:
+        OSError: The folder cannot be written.
+    """
+    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent or ".")
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as stream:
+            stream.write(text)
+        os.chmod(temporary, 0o644)  # the collector runs as another user
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
 
 
 def run_checks(check: Callable[[], Report], args: argparse.Namespace, out: TextIO,
@@ -112,6 +159,8 @@ def run_checks(check: Callable[[], Report], args: argparse.Namespace, out: TextI
         report = check()
         out.write(render(report, args.output))
         out.flush()
+        if args.textfile is not None:
+            write_textfile(args.textfile, render(report, "prometheus"))
         if report.reason and args.output != "text":
             err.write(f"{prog}: UNKNOWN: {report.reason}\n")
     assert report is not None  # range(runs) is never empty
@@ -160,13 +209,13 @@ def maas_health(name: str, argv: list[str], runtime: Runtime) -> int:
     return run_checks(check, args, runtime.stdout, runtime.stderr, prog="maas-dyn")
 
 
-def truenas_health(profile: Profile, argv: list[str], streams: Streams) -> int:
+def truenas_health(profile: Profile, argv: list[str], runtime: Runtime) -> int:
     """Run ``truenas-dyn PROFILE health``.
 
     Args:
         profile: The ``truenas-dyn`` profile.
         argv: The arguments after ``health``.
-        streams: Where to write (``streams.out``, ``streams.err``).
+        runtime: Where to write (``runtime.stdout``, ``runtime.stderr``).
 
     Returns:
         The exit code: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN.
@@ -189,7 +238,7 @@ def truenas_health(profile: Profile, argv: list[str], streams: Streams) -> int:
         return check_truenas(client, thresholds=thresholds, window=args.window)
 
     try:
-        return run_checks(check, args, streams.out, streams.err, prog="truenas-dyn")
+        return run_checks(check, args, runtime.stdout, runtime.stderr, prog="truenas-dyn")
     finally:
         if client is not None:
             client.close()

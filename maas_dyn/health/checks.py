@@ -155,6 +155,9 @@ class Rule(Generic[S]):
         message: ``str.format`` template over ``subject``, ``value``, ``category`` and
             the observation's fields.
         labels: Fields that become Prometheus labels.
+        counts: What the findings' values count, when a finding is a group (alerts of
+            one level): reports then total the values ("7 alerts") instead of counting
+            findings ("3 checked", which would count levels).
     """
 
     name: str
@@ -164,6 +167,7 @@ class Rule(Generic[S]):
     grade: Levels | str
     message: str
     labels: tuple[str, ...] = ()
+    counts: str = ""
 
 
 @dataclass(frozen=True)
@@ -197,6 +201,7 @@ class RuleResult:
         status: Worst status of its findings (UNKNOWN when it could not run).
         findings: Every graded observation.
         error: Why the rule could not run, if it could not.
+        counts: The rule's :attr:`Rule.counts`.
     """
 
     name: str
@@ -206,6 +211,12 @@ class RuleResult:
     status: Status
     findings: tuple[Finding, ...] = ()
     error: str | None = None
+    counts: str = ""
+
+    def total(self, findings: Iterable[Finding] | None = None) -> int:
+        """Total of the findings' values (all findings by default), for rules that count."""
+        chosen = self.findings if findings is None else findings
+        return sum(int(f.value) for f in chosen if f.value is not None)
 
     @property
     def problems(self) -> tuple[Finding, ...]:
@@ -297,7 +308,7 @@ def _run(rule: Rule[S], source: S, thresholds: Mapping[str, Threshold]) -> RuleR
         findings.append(Finding(status, observation.subject, _format(rule.message, observation),
                                 observation.value, labels))
     return RuleResult(rule.name, rule.title, rule.help, rule.labels,
-                      worst(f.status for f in findings), tuple(findings))
+                      worst(f.status for f in findings), tuple(findings), counts=rule.counts)
 
 
 def unreachable_report(dialect: str, target: str, error: MaasDynError | str,

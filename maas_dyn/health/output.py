@@ -40,8 +40,14 @@ def _rule_lines(result: RuleResult, limit: int) -> list[str]:
         listed = ", ".join(f.message for f in result.findings)
         if len(listed) <= _INLINE_OK:
             return [f"{head}{listed}"]
+        if result.counts:
+            return [f"{head}{result.total()} {result.counts}, all OK"]
         return [f"{head}{len(result.findings)} checked, all OK"]
-    lines = [f"{head}{len(problems)} of {len(result.findings)} need attention"]
+    if result.counts:
+        lines = [f"{head}{result.total(problems)} of {result.total()} {result.counts} "
+                 f"need attention"]
+    else:
+        lines = [f"{head}{len(problems)} of {len(result.findings)} need attention"]
     lines += [f"      {f.status.name:<9}{f.message}" for f in problems[:limit]]
     if len(problems) > limit:
         lines.append(f"      ... and {len(problems) - limit} more (-o json lists all)")

@@ -47,7 +47,9 @@ THRESHOLDS: Mapping[str, Threshold] = {
 
 def _alerts(source: TrueNASSource) -> Iterator[Observation]:
     alerts = source.alerts()
-    for level in ALERT_LEVELS.table:
+    seen = [str(a.get("level")) for a in alerts if a.get("level") not in ALERT_LEVELS.table]
+    # A level a newer middleware adds is counted too (graded by the table's default).
+    for level in [*ALERT_LEVELS.table, *dict.fromkeys(seen)]:
         texts = [str(a.get("formatted") or a.get("text")) for a in alerts
                  if a.get("level") == level]
         shown = "; ".join(texts[:3]) + (f"; ... {len(texts) - 3} more" if len(texts) > 3 else "")
@@ -144,7 +146,7 @@ def _services(source: TrueNASSource) -> Iterator[Observation]:
 
 RULES: tuple[Rule[TrueNASSource], ...] = (
     Rule("alerts", "active alerts", "Alerts not dismissed, per level.", _alerts, ALERT_LEVELS,
-         "{count} {level} alerts{texts}", ("level",)),
+         "{count} {level} alerts{texts}", ("level",), counts="alerts"),
     Rule("pool_status", "pool status", "1 when a pool is ONLINE and healthy.", _pools,
          POOL_LEVELS, "{pool} {state}{detail}", ("pool",)),
     Rule("scrub_age", "last scrub", "Seconds since each pool's last finished scrub.",

@@ -12,7 +12,7 @@ import pytest
 
 from maas_dyn.cli import maas as maas_cli
 from maas_dyn.cli import truenas as truenas_cli
-from maas_dyn.cli._truenas_profiles import Profile, ProfileStore
+from maas_dyn.cli.profiles import Profile, ProfileStore
 from maas_dyn.cli.health import run_checks
 from maas_dyn.health import Status
 from maas_dyn.health.checks import unreachable_report
@@ -31,7 +31,8 @@ def maas_sim() -> Iterator[MAASSimulator]:
 @pytest.fixture
 def nas_sim() -> Iterator[TrueNASSimulator]:
     with TrueNASSimulator() as sim:
-        ProfileStore().save(Profile("nas", sim.url, sim.username, api_key=sim.api_key))
+        ProfileStore(dialect="truenas").save(
+            Profile("nas", sim.url, sim.api_key, dialect="truenas", username=sim.username))
         yield sim
 
 
@@ -95,7 +96,7 @@ def test_maas_health_unreachable_is_3_with_one_line(capsys: pytest.CaptureFixtur
 def test_maas_health_usage_errors(maas_sim: MAASSimulator, argv: list[str],
                                   capsys: pytest.CaptureFixture[str]) -> None:
     code, _, err = _run(maas_cli.main, capsys, "lab", "health", *argv)
-    assert code == 2 and "error:" in err
+    assert code == 3 and "error:" in err  # UNKNOWN for monitoring, not CRITICAL
 
 
 @pytest.mark.usefixtures("no_backoff")
@@ -137,7 +138,8 @@ def test_truenas_health(nas_sim: TrueNASSimulator, capsys: pytest.CaptureFixture
 
 def test_truenas_health_unreachable(capsys: pytest.CaptureFixture[str]) -> None:
     with TrueNASSimulator() as sim:
-        ProfileStore().save(Profile("gone", sim.url, sim.username, api_key=sim.api_key))
+        ProfileStore(dialect="truenas").save(
+            Profile("gone", sim.url, sim.api_key, dialect="truenas", username=sim.username))
         url = sim.url
     code, out, err = _run(truenas_cli.main, capsys, "gone", "health", "-o", "json")
     assert code == 3 and json.loads(out)["exit_code"] == 3
@@ -146,16 +148,81 @@ def test_truenas_health_unreachable(capsys: pytest.CaptureFixture[str]) -> None:
 
 def test_truenas_health_wrong_key_is_unknown(nas_sim: TrueNASSimulator,
                                              capsys: pytest.CaptureFixture[str]) -> None:
-    ProfileStore().save(Profile("bad", nas_sim.url, nas_sim.username, api_key="1-wrong"))
+    ProfileStore(dialect="truenas").save(
+            Profile("bad", nas_sim.url, "1-wrong", dialect="truenas", username=nas_sim.username))
     code, out, _ = _run(truenas_cli.main, capsys, "bad", "health")
     assert code == 3 and "refused the credentials" in out and "1-wrong" not in out
+
+
+def test_maas_health_textfile_is_replaced_whole(maas_sim: MAASSimulator, tmp_path: Any,
+                                               capsys: pytest.CaptureFixture[str],
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    import os
+
+    (tmp_path / "textfiles").mkdir()
+    target = tmp_path / "textfiles" / "maas.prom"
+    target.write_text("old\n")
+    replaced: list[tuple[str, str]] = []
+    real_replace = os.replace
+
+    def watch_replace(source: str, destination: Any) -> None:
+        # At the rename the new file is complete; the old one was never truncated.
+        replaced.append((open(source).read(), target.read_text()))
+        real_replace(source, destination)
+
+    monkeypatch.setattr("maas_dyn.cli.health.os.replace", watch_replace)
+    code, out, _ = _run(maas_cli.main, capsys, "lab", "health", "--textfile", str(target),
+                        "--watch", "0.01", "--count", "2")
+    assert code == 0 and out.count("MAAS health OK") == 2  # the normal output stays
+    assert len(replaced) == 2 and replaced[0][1] == "old\n"
+    assert all(new.endswith("\n") and "# TYPE maas_health_status gauge" in new
+               for new, _ in replaced)
+    assert parse_exposition(target.read_text())["maas_health_up"]
+    assert [p.name for p in target.parent.iterdir()] == ["maas.prom"]  # no leftovers
+    assert oct(target.stat().st_mode & 0o777) == "0o644"
+
+
+def test_health_stops_quietly_when_the_reader_goes_away(maas_sim: MAASSimulator) -> None:
+    import subprocess
+    import sys
+
+    from tests.cli.conftest import ROOT
+
+    done = subprocess.run(
+        f"{sys.executable} -m maas_dyn.cli.maas lab health --watch 0.01 --count 100000 "
+        f"| head -c 20", shell=True, capture_output=True, text=True, timeout=120, cwd=ROOT,
+        env={**__import__("os").environ, "PYTHONPATH": str(ROOT)})
+    assert done.stdout == "MAAS health OK: http"[:20]
+    assert "Traceback" not in done.stderr and "BrokenPipe" not in done.stderr
+
+
+def test_alerts_are_counted_not_their_levels() -> None:
+    from maas_dyn.health.checks import Finding, RuleResult
+    from maas_dyn.health.output import text
+
+    levels = [("INFO", 0), ("NOTICE", 4), ("WARNING", 3), ("ERROR", 0), ("CRITICAL", 0),
+              ("ALERT", 0), ("EMERGENCY", 0)]
+    findings = tuple(Finding(Status.WARNING if n and level == "WARNING" else Status.OK,
+                             f"{level} alerts", f"{n} {level} alerts: some alert text here",
+                             n, {"level": level}) for level, n in levels)
+    result = RuleResult("alerts", "active alerts", "", ("level",), Status.WARNING, findings,
+                        counts="alerts")
+    report = unreachable_report("truenas", "t", "x")
+    rendered = text(type(report)("truenas", "t", Status.WARNING, (result,), report.checked_at,
+                                 0.0))
+    assert "3 of 7 alerts need attention" in rendered
+    ok = RuleResult("alerts", "active alerts", "", ("level",), Status.OK,
+                    tuple(type(f)(Status.OK, f.subject, f.message, f.value, f.labels)
+                          for f in findings), counts="alerts")
+    assert "7 alerts, all OK" in text(type(report)("truenas", "t", Status.OK, (ok,),
+                                                   report.checked_at, 0.0))
 
 
 def test_run_checks_sleeps_between_runs() -> None:
     slept: list[float] = []
     reports = iter([unreachable_report("maas", "t", "down"),
                     unreachable_report("maas", "t", "still down")])
-    args = argparse.Namespace(output="text", watch=5.0, count=2)
+    args = argparse.Namespace(output="text", watch=5.0, count=2, textfile=None)
     out, err = io.StringIO(), io.StringIO()
     code = run_checks(lambda: next(reports), args, out, err, prog="x", sleep=slept.append)
     assert code == Status.UNKNOWN and slept == [5.0]
