@@ -6,14 +6,15 @@ import argparse
 import io
 import json
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from maas_dyn.cli import maas as maas_cli
 from maas_dyn.cli import truenas as truenas_cli
-from maas_dyn.cli.profiles import Profile, ProfileStore
 from maas_dyn.cli.health import run_checks
+from maas_dyn.cli.profiles import Profile, ProfileStore
 from maas_dyn.health import Status
 from maas_dyn.health.checks import unreachable_report
 from maas_dyn.sim.maas import MAASSimulator
@@ -167,7 +168,7 @@ def test_maas_health_textfile_is_replaced_whole(maas_sim: MAASSimulator, tmp_pat
 
     def watch_replace(source: str, destination: Any) -> None:
         # At the rename the new file is complete; the old one was never truncated.
-        replaced.append((open(source).read(), target.read_text()))
+        replaced.append((Path(source).read_text(), target.read_text()))
         real_replace(source, destination)
 
     monkeypatch.setattr("maas_dyn.cli.health.os.replace", watch_replace)
