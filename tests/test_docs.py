@@ -102,6 +102,7 @@ def test_the_manual_builds_without_warnings(tmp_path: Path) -> None:
 # replaced by this table (what the docs write -> what the test uses).
 SUBSTITUTIONS = (
     ("http://region:5240/MAAS/", "{maas_url}"),
+    (" wss://nas.example ", " {nas_url} "),
     (" nas.example ", " {nas_url} "),
     ("--username admin", "--username {nas_user}"),
     ("abc123", "{ready_machine}"),
