@@ -172,5 +172,9 @@ def list_command(argv: list[str], runtime: Runtime) -> int:
     if argv:
         raise UsageError("usage: truenas-dyn list")
     for name in runtime.store.names():
-        runtime.stdout.write(f"{name}\t{runtime.store.load(name).url}\n")
+        try:
+            url = runtime.store.load(name).url
+        except CLIError:  # unreadable, or an old profile holding a password: say so, go on
+            url = f"(cannot be used; log in again: truenas-dyn login {name} URL)"
+        runtime.stdout.write(f"{name}\t{url}\n")
     return 0
