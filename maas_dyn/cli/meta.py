@@ -7,6 +7,7 @@ the key was rejected), then an unsigned ``GET describe/``, then the profile is s
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 from maas_dyn.cli.exits import CLIError, UsageError
@@ -51,6 +52,25 @@ def _check_key(session: Session, version: str) -> None:
         raise CLIError(f"The MAAS server gave an unexpected response: {exc}") from exc
 
 
+def _scheme_checked(url: str) -> str:
+    # "region:5240" parses as scheme "region"; say the rule before any connection is tried.
+    if not url.startswith(("http://", "https://")):
+        raise UsageError(f"the region URL must start with http:// or https://, got {url!r}; "
+                         f"e.g. http://{url.split('://')[-1].strip('/') or 'region:5240'}/MAAS/")
+    return api_url(url)
+
+
+def _ca_bundle(path: Path) -> str:
+    # Stored as an absolute path: later commands run from other folders.
+    try:
+        text = path.expanduser().read_text(encoding="ascii")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise UsageError(f"cannot read the CA certificates in {str(path)!r}: {exc}") from exc
+    if "-----BEGIN CERTIFICATE-----" not in text:
+        raise UsageError(f"{str(path)!r} holds no PEM certificate (-----BEGIN CERTIFICATE-----)")
+    return str(path.expanduser().resolve())
+
+
 def login(argv: list[str], runtime: Runtime) -> int:
     """``maas-dyn login PROFILE URL [KEY]``: check the key, fetch the API, store a profile."""
     parser = new_parser("maas-dyn login", "Log in to a MAAS region: check the API key, fetch "
@@ -60,16 +80,22 @@ def login(argv: list[str], runtime: Runtime) -> int:
                         "http://region:5240/MAAS/api/2.0/ to name the API version).")
     parser.add_argument("key", nargs="?", help="The API key consumer:token:secret; '-' reads "
                         "it from stdin; leave it out for anonymous access.")
-    parser.add_argument("-k", "--insecure", action="store_true",
-                        help="Do not verify the server's TLS certificate.")
+    trust = parser.add_mutually_exclusive_group()
+    trust.add_argument("-k", "--insecure", action="store_true",
+                       help="Do not verify the server's TLS certificate.")
+    trust.add_argument("--cacerts", type=Path, metavar="FILE",
+                       help="Trust the CA certificate(s) in FILE (PEM) for this region, as "
+                       "the official CLI's --cacerts; kept with the profile.")
     args = parser.parse_args(argv)
     name = check_name(args.profile)
-    url = api_url(args.url)
+    url = _scheme_checked(args.url)
     key = _read_key(args.key, runtime)
-    session = open_session(Profile(name, url, key), runtime, insecure=args.insecure)
+    verify: bool | str = True if args.cacerts is None else _ca_bundle(args.cacerts)
+    session = open_session(Profile(name, url, key, verify=verify), runtime,
+                           insecure=args.insecure)
     if key is not None:
         _check_key(session, split_api_url(url)[1])
-    runtime.store.save(Profile(name, url, key, session.fetch()))
+    runtime.store.save(Profile(name, url, key, session.fetch(), verify=verify))
     print(f"\nYou are now logged in to the MAAS server at {url} with the profile name "
           f"'{name}'.\n\nFor help with the available commands, try:\n\n  maas-dyn {name} "
           "--help\n", file=runtime.stdout)
@@ -104,13 +130,13 @@ def refresh(argv: list[str], runtime: Runtime) -> int:
     for name in args.profiles or runtime.store.names():
         profile = runtime.store.load(name)
         try:
-            stale = Profile(profile.name, profile.url, profile.api_key)
+            stale = replace(profile, description=None)
             document = open_session(stale, runtime, insecure=args.insecure).fetch()
         except MaasDynError as exc:
             runtime.note(f"cannot refresh {name!r}: {exc}")
             status = 1
             continue
-        runtime.store.save(Profile(name, profile.url, profile.api_key, document))
+        runtime.store.save(replace(profile, description=document))
         print(f"{name}: description {str(document.get('hash', ''))[:12] or 'unhashed'}",
               file=runtime.stdout)
     return status

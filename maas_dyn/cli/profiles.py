@@ -181,8 +181,11 @@ class Profile:
         description = self.description
         if description is not None and "resources" in description:
             description = {k: v for k, v in description.items() if k != "handlers"}
-        return {"name": self.name, "url": self.url, "api_key": self.api_key,
-                "description": description}
+        stored = {"name": self.name, "url": self.url, "api_key": self.api_key,
+                  "description": description}
+        if isinstance(self.verify, str):  # `maas-dyn login --cacerts FILE`
+            stored["cacerts"] = self.verify
+        return stored
 
     def client_options(self) -> dict[str, Any]:
         """Return the :class:`maas_dyn.truenas.Client` options of a TrueNAS profile."""
@@ -192,7 +195,9 @@ class Profile:
 
 def _from_json(name: str, data: Mapping[str, Any], dialect: str) -> Profile:
     if dialect == "maas":
-        return Profile(name, data["url"], data.get("api_key"), data.get("description"))
+        cacerts = data.get("cacerts")
+        return Profile(name, data["url"], data.get("api_key"), data.get("description"),
+                       verify=cacerts if isinstance(cacerts, str) and cacerts else True)
     if data.get("password"):
         # Profiles of truenas-dyn before 0.x held the password in clear.
         raise UsageError(

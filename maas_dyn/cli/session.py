@@ -85,7 +85,8 @@ def open_session(profile: Profile, runtime: Runtime, *, insecure: bool = False) 
             has no handlers until :meth:`Session.fetch`), or the ``env``
             pseudo-profile (cached description, fetched when not cached).
         runtime: Supplies the transport.
-        insecure: Skip TLS certificate verification.
+        insecure: Skip TLS certificate verification (else the profile's CA bundle, if
+            it has one, or the system's trust store).
 
     Returns:
         The session.
@@ -93,8 +94,9 @@ def open_session(profile: Profile, runtime: Runtime, *, insecure: bool = False) 
     base, version = split_api_url(profile.url)
     env = profile.name == ENV_PROFILE
     description = None if env else (profile.description or _NO_HANDLERS)
+    verify: bool | str = False if insecure else profile.verify
     client = Client(base, profile.api_key, description=description, cache=env,
-                    verify=not insecure, transport=runtime.transport, api_version=version)
+                    verify=verify, transport=runtime.transport, api_version=version)
     session = Session(client, profile, f"{client.url}api/{version}/describe/")
     client.hooks.register("after-receive", session.record)
     return session

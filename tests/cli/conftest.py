@@ -129,6 +129,32 @@ class LocalServer:
 @pytest.fixture
 def local_server(doc37: Any) -> Iterator[LocalServer]:
     """A tiny region on 127.0.0.1: describe, whoami, and anything else from `routes`."""
+    yield from _serve(doc37)
+
+
+@dataclass
+class TLSServer:
+    server: LocalServer
+    ca_pem: Path
+
+
+@pytest.fixture
+def tls_server(doc37: Any, tmp_path: Path) -> Iterator[TLSServer]:
+    """The tiny region over HTTPS, with a certificate from a private CA (trustme)."""
+    import ssl
+
+    import trustme
+
+    authority = trustme.CA()
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    authority.issue_cert("127.0.0.1").configure_cert(context)
+    ca_pem = tmp_path / "private-ca.pem"
+    authority.cert_pem.write_to_path(str(ca_pem))
+    for served in _serve(doc37, context):
+        yield TLSServer(served, ca_pem)
+
+
+def _serve(doc37: Any, context: Any = None) -> Iterator[LocalServer]:
     described = json.dumps(doc37).encode()
     api_hash = {"X-MAAS-API-Hash": doc37["hash"]}
     routes: dict[str, Callable[[Served], tuple[int, dict[str, str], bytes]]] = {
@@ -159,10 +185,14 @@ def local_server(doc37: Any) -> Iterator[LocalServer]:
             pass
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    if context is not None:
+        server.socket = context.wrap_socket(server.socket, server_side=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
+    scheme = "http" if context is None else "https"
     try:
-        yield LocalServer(f"http://127.0.0.1:{server.server_address[1]}/MAAS/", routes, seen)
+        yield LocalServer(f"{scheme}://127.0.0.1:{server.server_address[1]}/MAAS/", routes,
+                          seen)
     finally:
         server.shutdown()
         server.server_close()

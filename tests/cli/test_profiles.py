@@ -264,3 +264,37 @@ def test_profile_without_description_fetches_and_keeps_one(
     transport.queue.append(json_reply(doc37))
     assert cli("bare", "users", "whoami", transport=transport).code == 0
     assert store.load("bare").description is not None
+
+
+# -- private CAs and URLs without a scheme -------------------------------------------------
+
+
+def test_login_with_cacerts_trusts_a_private_ca(tls_server: Any,
+                                                capsys: pytest.CaptureFixture[str]) -> None:
+    from maas_dyn.cli.maas import main
+    from maas_dyn.cli.profiles import ProfileStore
+
+    url = tls_server.server.url
+    assert main(["login", "lab", url, KEY]) == 1  # the system trust store does not know it
+    assert "certificate" in capsys.readouterr().err.lower()
+    assert main(["login", "lab", url, KEY, "--cacerts", str(tls_server.ca_pem)]) == 0
+    assert ProfileStore().load("lab").verify == str(tls_server.ca_pem.resolve())
+    capsys.readouterr()
+    assert main(["lab", "users", "whoami"]) == 0  # later commands trust it too
+    assert main(["refresh", "lab"]) == 0
+    assert ProfileStore().load("lab").verify == str(tls_server.ca_pem.resolve())
+
+
+@pytest.mark.parametrize(("argv", "message"), [
+    (["login", "lab", "region:5240", KEY], "must start with http:// or https://"),
+    (["login", "lab", "http://r/MAAS/", KEY, "--cacerts", "/nonexistent.pem"],
+     "cannot read the CA certificates"),
+    (["login", "lab", "http://r/MAAS/", KEY, "--cacerts", __file__], "no PEM certificate"),
+    (["login", "lab", "http://r/MAAS/", KEY, "--cacerts", __file__, "-k"], "not allowed with"),
+])
+def test_login_usage_errors_are_fast(argv: list[str], message: str,
+                                     capsys: pytest.CaptureFixture[str]) -> None:
+    from maas_dyn.cli.maas import main
+
+    assert main(argv) == 2
+    assert message in capsys.readouterr().err
