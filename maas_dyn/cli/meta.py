@@ -55,8 +55,9 @@ def _check_key(session: Session, version: str) -> None:
 def _scheme_checked(url: str) -> str:
     # "region:5240" parses as scheme "region"; say the rule before any connection is tried.
     if not url.startswith(("http://", "https://")):
+        host = url.rpartition("://")[2].strip("/") or "region:5240"
         raise UsageError(f"the region URL must start with http:// or https://, got {url!r}; "
-                         f"e.g. http://{url.split('://')[-1].strip('/') or 'region:5240'}/MAAS/")
+                         f"e.g. http://{host}/MAAS/")
     return api_url(url)
 
 
