@@ -77,7 +77,7 @@ def _check_documented(target: Target, fields: Sequence[tuple[str, object]], *, s
     # The region ignores a parameter it does not know: `distro_seris=jammy` would deploy
     # the default release. Say so before sending, and refuse with --strict.
     undocumented = undocumented_fields(target, fields)
-    if not undocumented:
+    if not undocumented or target.action.raw_body:  # a raw body's field name is not sent
         return
     where = f"{target.handler.cli_name} {target.action.cli_name}"
     lines = [f"{name!r} is not documented for {where}"

@@ -36,7 +36,12 @@ from maas_dyn.errors import (
     UnknownNameError,
 )
 from maas_dyn.maas.describe import ActionSpec, Description, HandlerSpec
-from maas_dyn.maas.encode import PreparedRequest, encode_request, expand_path
+from maas_dyn.maas.encode import (
+    PreparedRequest,
+    encode_raw_request,
+    encode_request,
+    expand_path,
+)
 from maas_dyn.maas.handlers import Handler, build_handlers
 from maas_dyn.maas.oauth import Credentials, parse_api_key
 from maas_dyn.maas.response import Response, decode_body, error_for
@@ -472,7 +477,8 @@ class Client:
     def _perform(self, handler: HandlerSpec, action: ActionSpec, path: Mapping[str, Any],
                  fields: list[tuple[str, Any]]) -> Response:
         url = self._origin + expand_path(handler.path, path)
-        request = encode_request(action.method, url, action.op, fields, unsigned=action.unsigned)
+        encode = encode_raw_request if action.raw_body else encode_request
+        request = encode(action.method, url, action.op, fields, unsigned=action.unsigned)
         return self._send(request, handler.cli_name)
 
     def _send(self, request: PreparedRequest, handler: str = "", *,

@@ -11,10 +11,12 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Iterable, Mapping
 from typing import Any, NamedTuple
 
 from maas_dyn.errors import DescriptionError
+from maas_dyn.maas.docparse import parse_action_doc
 from maas_dyn.maas.naming import (
     action_cli_name,
     cli_to_python,
@@ -22,7 +24,7 @@ from maas_dyn.maas.naming import (
     unique_action_name,
 )
 
-__all__ = ["ActionSpec", "Description", "HandlerSpec", "compute_hash"]
+__all__ = ["RAW_BODY_RULES", "ActionSpec", "Description", "HandlerSpec", "compute_hash"]
 
 _METHODS = frozenset({"GET", "POST", "PUT", "DELETE"})
 
@@ -40,7 +42,10 @@ class ActionSpec(NamedTuple):
         unsigned: Whether only the anonymous handler of a resource that also has an
             authenticated one offers it; such actions are sent unsigned, since a signed
             request is routed to the authenticated handler, which lacks them.
-        doc: The action's raw doc text.
+        doc: The action's raw doc text (with the parameters only the anonymous side
+            documents appended, when both sides have the action).
+        raw_body: Whether the action takes the request body itself (a file chunk), not
+            form fields (see :data:`RAW_BODY_RULES`).
     """
 
     name: str
@@ -51,6 +56,16 @@ class ActionSpec(NamedTuple):
     restful: bool
     unsigned: bool
     doc: str
+    raw_body: bool = False
+
+
+# An action takes its body raw when it writes (PUT/POST), documents no parameter other
+# than its path placeholders, and its summary matches one of these: MAAS 3.8's
+# `boot-resource-file-upload update` ("Upload chunk of boot resource file.") reads
+# request.body as an image chunk, and form encoding would corrupt it.
+RAW_BODY_RULES: tuple[re.Pattern[str], ...] = (
+    re.compile(r"\bupload(s|ing)?\b.*\b(chunk|data|content|file|image)\b", re.IGNORECASE),
+)
 
 
 class HandlerSpec:
@@ -254,10 +269,38 @@ def _resources(document: Any) -> list[Mapping[str, Any]]:
     return resources
 
 
+def _merged_doc(auth_doc: str, anon_doc: str) -> str:
+    # An action both sides offer is documented by the authenticated side; parameters
+    # only anonymous callers' doc names (1.9 `nodes new` boot_type, 2.x `machines create`
+    # power_parameters_{param}) are still accepted, so they are documented too.
+    if not anon_doc or anon_doc == auth_doc:
+        return auth_doc
+    mine = parse_action_doc(auth_doc).params
+    extra = [param for name, param in parse_action_doc(anon_doc).params.items()
+             if name not in mine]
+    lines = []
+    for param in extra:
+        lines.append(f":param {param.name}: {param.text}".rstrip())
+        if param.type_text:
+            lines.append(f":type {param.name}: {param.type_text}")
+    return auth_doc.rstrip() + "\n\n" + "\n".join(lines) + "\n" if lines else auth_doc
+
+
+def _raw_body(action: Mapping[str, Any], doc: str) -> bool:
+    if action["method"] not in ("PUT", "POST") or not any(
+            rule.search(doc[:300]) for rule in RAW_BODY_RULES):
+        return False  # the cheap test first: most actions are not uploads
+    parsed = parse_action_doc(doc)
+    if any("{" not in name for name in parsed.params):
+        return False
+    return any(rule.search(parsed.summary) for rule in RAW_BODY_RULES)
+
+
 def _actions(
     auth: Mapping[str, Any] | None, anon: Mapping[str, Any] | None
 ) -> dict[str, ActionSpec]:
     sources: list[tuple[Mapping[str, Any], bool]] = []
+    anon_docs = {a["name"]: a.get("doc") or "" for a in anon["actions"]} if anon else {}
     if auth is not None:
         sources += [(a, False) for a in auth["actions"]]
     if anon is not None:
@@ -270,6 +313,9 @@ def _actions(
     for action, unsigned in sources:
         base = cli_to_python(action["name"].replace("_", "-"))
         name = unique_action_name(base, action["method"], taken)
+        doc = action.get("doc") or ""
+        if not unsigned:  # an action of the authenticated side (or of the only side)
+            doc = _merged_doc(doc, anon_docs.get(action["name"], ""))
         actions[name] = ActionSpec(
             name=name,
             cli_name=action_cli_name(name),
@@ -278,7 +324,8 @@ def _actions(
             op=action.get("op"),
             restful=bool(action.get("restful", action.get("op") is None)),
             unsigned=unsigned,
-            doc=action.get("doc") or "",
+            doc=doc,
+            raw_body=_raw_body(action, doc),
         )
     return actions
 

@@ -8,6 +8,9 @@
 - Values: ``True``/``False`` -> ``true``/``false``, numbers -> text, mappings -> JSON,
   lists/tuples/sets -> repeated keys, file objects, ``pathlib`` paths and ``bytes`` ->
   file parts.
+- An action that takes its body raw (an upload chunk, see
+  :data:`maas_dyn.maas.describe.RAW_BODY_RULES`) sends its one value as the body itself,
+  ``application/octet-stream``: :func:`encode_raw_request`.
 """
 
 from __future__ import annotations
@@ -24,7 +27,9 @@ from urllib3.filepost import encode_multipart_formdata
 
 from maas_dyn.errors import InvalidParametersError
 
-__all__ = ["PreparedRequest", "decode_fields", "encode_request", "expand_path"]
+__all__ = [
+    "PreparedRequest", "decode_fields", "encode_raw_request", "encode_request", "expand_path",
+]
 
 _QUERY_METHODS = frozenset({"GET", "DELETE"})
 _PLACEHOLDER = re.compile(r"\{(\w+)\}")
@@ -153,6 +158,44 @@ def encode_request(
     if query:
         url = f"{url}?{urlencode(query, quote_via=quote_plus)}"
     return PreparedRequest(method, url, headers, body, unsigned)
+
+
+def encode_raw_request(method: str, url: str, op: str | None,
+                       fields: Iterable[tuple[str, Any]], *,
+                       unsigned: bool = False) -> PreparedRequest:
+    """Encode a call whose body is the data itself (a chunk of an upload), not a form.
+
+    Args:
+        method: HTTP method of the action.
+        url: Full URL of the handler, path parameters already substituted.
+        op: The action's ``op``, or ``None``.
+        fields: Exactly one ``(name, value)``: the data, as bytes, a path or a file
+            object (text is sent UTF-8 encoded); its name is not sent.
+        unsigned: Mark the request to be sent without OAuth.
+
+    Returns:
+        The prepared request, ``Content-Type: application/octet-stream``.
+
+    Raises:
+        InvalidParametersError: Not exactly one value, or a file that cannot be read.
+    """
+    flat = _flatten(fields)
+    if len(flat) != 1:
+        names = ", ".join(name for name, _ in flat) or "none"
+        raise InvalidParametersError(
+            f"this action takes the request body itself: give exactly one file or bytes "
+            f"value (e.g. content@=FILE on the command line), not {len(flat)} ({names})",
+            errors={"body": ["exactly one value needed"]})
+    value = flat[0][1]
+    try:
+        body = _read(value) if _is_file(value) else _text(value).encode("utf-8")
+    except OSError as exc:
+        raise InvalidParametersError(
+            f"cannot read the file given for upload: {exc}", errors={"file": [str(exc)]}
+        ) from exc
+    if op is not None:
+        url = f"{url}?{urlencode([('op', op)], quote_via=quote_plus)}"
+    return PreparedRequest(method, url, {"Content-Type": _FILE_TYPE}, body, unsigned)
 
 
 def decode_fields(url: str, headers: Mapping[str, str],

@@ -239,3 +239,25 @@ def test_python_style_names_are_accepted(cli: Callable[..., Result]) -> None:
     assert result.transport.last.url == API + "/machines/abc/?op=power_parameters"
 
 
+
+
+def test_an_upload_chunk_is_sent_raw_not_as_a_form(doc37: Any, tmp_path: Path,
+                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    from maas_dyn.cli.maas import main
+    from maas_dyn.cli.profiles import Profile, ProfileStore
+    from tests.maas.test_describe import _with_upload_handler
+
+    from .conftest import KEY, Recorder
+
+    ProfileStore().save(Profile("v38", API + "/", KEY, _with_upload_handler(doc37)))
+    chunk = b"\x00\x01image bytes\r\n--not-a-boundary--\xff"
+    (tmp_path / "chunk.bin").write_bytes(chunk)
+    transport = Recorder()
+    code = main(["v38", "boot-resource-file-upload", "update", "7", "9",
+                 f"content@={tmp_path / 'chunk.bin'}", "--strict"], transport=transport)
+    assert code == 0, capsys.readouterr().err
+    request, authorization = transport.requests[0]
+    assert (request.method, request.url) == ("PUT", API + "/boot-resources/7/upload/9/")
+    assert request.body == chunk and request.headers["Content-Type"] == (
+        "application/octet-stream")
+    assert authorization is not None  # signed like every call

@@ -191,3 +191,49 @@ def test_repr_and_lookup() -> None:
     assert description.handler("nope") is None
     assert description.handlers["machine"].action("nope") is None
     assert description.handlers["machine"].action("power-parameters").name == "power_parameters"
+
+
+# -- both sides' parameters, and actions that take the body raw ----------------------------
+
+
+def _with_upload_handler(document: dict[str, Any]) -> dict[str, Any]:
+    # MAAS 3.8's BootResourceFileUploadHandler, as its describe document renders it.
+    upload = {
+        "name": "BootResourceFileUploadHandler", "doc": "Upload a boot resource file.",
+        "params": ["resource_id", "id"],
+        "path": "/MAAS/api/2.0/boot-resources/{resource_id}/upload/{id}/",
+        "actions": [{"name": "update", "method": "PUT", "op": None, "restful": True,
+                     "doc": "Upload chunk of boot resource file.\n\nUploads a chunk of boot "
+                            "resource file\n\n:param {resource_id}: The boot resource id.\n"
+                            ":type {resource_id}: Int\n\n:param {id}: The boot resource file "
+                            "id.\n:type {id}: Int\n"}]}
+    return {**document, "resources": [*document["resources"], {
+        "name": "BootResourceFileUploadHandler", "auth": upload, "anon": None}]}
+
+
+def test_an_upload_chunk_action_takes_its_body_raw() -> None:
+    from maas_dyn._shipped import load_shipped
+
+    description = Description(_with_upload_handler(load_shipped("maas", "3.7")))
+    action = description.handler("boot-resource-file-upload").action("update")
+    assert action is not None and action.raw_body
+    others = [(h.cli_name, a.cli_name) for h in description.handlers.values()
+              for a in h.actions.values() if a.raw_body]
+    assert others == [("boot-resource-file-upload", "update")]
+
+
+@pytest.mark.parametrize(("release", "handler", "action", "anonymous_only"), [
+    ("1.9", "nodes", "new", "boot_type"),
+    ("2.1", "machines", "create", "power_parameters_{param}"),
+    ("2.2", "machines", "create", "power_parameters_{param}"),
+])
+def test_parameters_only_the_anonymous_side_documents_are_documented(
+        release: str, handler: str, action: str, anonymous_only: str) -> None:
+    from maas_dyn._shipped import load_shipped
+    from maas_dyn.maas.docparse import parse_action_doc
+
+    found = Description(load_shipped("maas", release)).handler(handler)
+    assert found is not None
+    spec = found.action(action)
+    assert spec is not None and anonymous_only in parse_action_doc(spec.doc).params
+    assert "architecture" in parse_action_doc(spec.doc).params  # the auth side's stay

@@ -143,3 +143,18 @@ def test_decode_fields_is_the_inverse_of_encode(tmp_path: Path) -> None:
     assert decode_fields(upload.url, upload.headers, upload.body) == (
         None, [("content", b"\x00data"), ("name", "n")])
     assert decode_fields(URL + "?x=1", {}, None) == (None, [("x", "1")])
+
+
+def test_a_raw_body_is_the_data_itself(tmp_path: Path) -> None:
+    from maas_dyn.maas.encode import encode_raw_request
+
+    chunk = bytes(range(256)) * 4
+    (tmp_path / "chunk").write_bytes(chunk)
+    request = encode_raw_request("PUT", "http://r/MAAS/api/2.0/boot-resources/1/upload/2/",
+                                 None, [("content", tmp_path / "chunk")])
+    assert request.body == chunk and request.headers == {
+        "Content-Type": "application/octet-stream"}
+    assert request.url.endswith("/upload/2/")
+    for fields in ([], [("a", b"x"), ("b", b"y")]):
+        with pytest.raises(InvalidParametersError, match="exactly one file or bytes value"):
+            encode_raw_request("PUT", "http://r/", None, fields)
