@@ -7,6 +7,7 @@ action's signature and docstring say is computed from its doc on first use.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from functools import partial
 from typing import Any
@@ -39,6 +40,20 @@ _ANNOTATIONS: dict[str, Any] = {
     "bool": bool,
     "float": float,
 }
+
+# A parameter the server documents as repeatable takes a list too (one value per item):
+# "This can be specified multiple times", "this parameter must be repeated", "list of".
+_REPEATABLE = re.compile(
+    r"specified multiple times|multiple times|(must|can|may) be repeated|"
+    r"\brepeat(ed)?\b.*\beach\b|\ba list of\b|\blist\b of", re.IGNORECASE)
+
+
+def _annotation(type_text: str, description: str) -> Any:
+    base = _ANNOTATIONS.get(type_text.lower(), Any)
+    if base is not Any and _REPEATABLE.search(description):
+        return base | list[base]  # type: ignore[valid-type]  # built at run time
+    return base
+
 
 # ``Raises:`` section of every action: (error class, when).
 _RAISES: tuple[tuple[str, str], ...] = (
@@ -118,7 +133,7 @@ def action_details(handler: HandlerSpec, action: ActionSpec) -> OperationDetails
                 wire_name=doc_param.name,
                 kind=KEYWORD,
                 type_text=doc_param.type_text,
-                annotation=_ANNOTATIONS.get(doc_param.type_text.lower(), Any),
+                annotation=_annotation(doc_param.type_text, doc_param.text),
                 description=doc_param.text,
                 required=doc_param.required,
             )

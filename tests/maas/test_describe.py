@@ -237,3 +237,10 @@ def test_parameters_only_the_anonymous_side_documents_are_documented(
     spec = found.action(action)
     assert spec is not None and anonymous_only in parse_action_doc(spec.doc).params
     assert "architecture" in parse_action_doc(spec.doc).params  # the auth side's stay
+
+
+def test_repeatable_parameters_are_annotated_as_lists_too() -> None:
+    signature = inspect.signature(
+        Client.from_release("3.7", url="http://127.0.0.1/MAAS/").machines.read)
+    assert str(signature.parameters["hostname"].annotation) == "str | list[str] | None"
+    assert str(signature.parameters["cpu_count"].annotation) == "int | None"  # a minimum
