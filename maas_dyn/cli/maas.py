@@ -44,7 +44,7 @@ from maas_dyn.errors import MaasDynError
 if TYPE_CHECKING:
     from maas_dyn.maas.transport import Transport
 
-__all__ = ["COMMANDS", "Command", "main"]
+__all__ = ["COMMANDS", "PROFILE_COMMANDS", "Command", "main"]
 
 
 @dataclass(frozen=True)
@@ -97,6 +97,15 @@ COMMANDS: dict[str, Command] = {
 }
 
 
+# What a profile word can be followed by besides HANDLER ACTION, for `maas-dyn -h`.
+PROFILE_COMMANDS: tuple[tuple[str, str], ...] = (
+    ("PROFILE health [-o text|json|prometheus] [--watch SECONDS] [--textfile PATH]",
+     "Check the region's health for monitoring (exit 0 OK .. 3 UNKNOWN, as Nagios)."),
+    ("PROFILE machines ACTION --all-matching FILTERS [--dry-run] [--yes] [--wait]",
+     "Run an action on every machine the filters select (checked, listed, confirmed)."),
+)
+
+
 def _load(name: str, command: Command) -> Callable[..., int]:
     try:
         module = importlib.import_module(command.module)
@@ -115,7 +124,7 @@ def _top_help(runtime: Runtime) -> str:
     from maas_dyn.cli.helptext import top_help
 
     visible = [(c.usage, c.summary) for c in COMMANDS.values() if not c.hidden]
-    return top_help(visible, runtime.store.names())
+    return top_help([*visible, *PROFILE_COMMANDS], runtime.store.names())
 
 
 def _dispatch(argv: list[str], runtime: Runtime) -> int:

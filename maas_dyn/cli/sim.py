@@ -29,6 +29,13 @@ def main(argv: list[str]) -> int:
     Raises:
         UsageError: No server word, or an unknown one.
     """
+    if argv[:1] in (["-h"], ["--help"]):
+        print(f"usage: maas-dyn sim {'|'.join(SIMULATORS)} [options]\n\n"
+              "Run an embedded simulator on 127.0.0.1 until Ctrl-C; it prints its URL and "
+              "credentials.\nEach has its own options: `maas-dyn sim maas -h`, "
+              "`maas-dyn sim truenas -h`\n(--speed N runs its clock N times faster: a deploy "
+              "takes 5 simulated minutes).")
+        return 0
     if not argv or argv[0] not in SIMULATORS:
         given = argv[0] if argv else ""
         hint = closest(given, SIMULATORS) if given else []

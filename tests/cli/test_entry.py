@@ -123,3 +123,14 @@ def test_main_reads_sys_argv(store: ProfileStore, monkeypatch: pytest.MonkeyPatc
     monkeypatch.setattr(sys, "argv", ["maas-dyn", "list"])
     assert entry.main() == 0
     assert capsys.readouterr().out.startswith("admin ")
+
+
+def test_help_names_health_and_bulk_and_sim_has_help(capsys: pytest.CaptureFixture[str]) -> None:
+    from maas_dyn.cli.maas import main
+
+    assert main(["-h"]) == 0
+    out = capsys.readouterr().out
+    assert "PROFILE health [-o text|json|prometheus]" in out and "--all-matching" in out
+    assert main(["sim", "-h"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("usage: maas-dyn sim maas|truenas") and "--speed" in out
