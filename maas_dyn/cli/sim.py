@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import sys
 from collections.abc import Callable
 
 from maas_dyn._dynamic import closest
@@ -30,11 +31,11 @@ def main(argv: list[str]) -> int:
         UsageError: No server word, or an unknown one.
     """
     if argv[:1] in (["-h"], ["--help"]):
-        print(f"usage: maas-dyn sim {'|'.join(SIMULATORS)} [options]\n\n"
+        sys.stdout.write(f"usage: maas-dyn sim {'|'.join(SIMULATORS)} [options]\n\n"
               "Run an embedded simulator on 127.0.0.1 until Ctrl-C; it prints its URL and "
               "credentials.\nEach has its own options: `maas-dyn sim maas -h`, "
               "`maas-dyn sim truenas -h`\n(--speed N runs its clock N times faster: a deploy "
-              "takes 5 simulated minutes).")
+              "takes 5 simulated minutes).\n")
         return 0
     if not argv or argv[0] not in SIMULATORS:
         given = argv[0] if argv else ""
