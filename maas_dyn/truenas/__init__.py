@@ -22,12 +22,14 @@ from maas_dyn.truenas.jobs import Job
 from maas_dyn.truenas.login import Credentials
 from maas_dyn.truenas.messages import Event
 from maas_dyn.truenas.methods import Methods
+from maas_dyn.truenas.scram import DerivedApiKey
 from maas_dyn.truenas.transport import CallLimits, Link
 
 __all__ = [
     "CallLimits",
     "Client",
     "Credentials",
+    "DerivedApiKey",
     "Endpoint",
     "Event",
     "EventStream",

@@ -45,7 +45,14 @@ from maas_dyn.truenas.events import EventHub, EventStream, Subscription
 from maas_dyn.truenas.files import FileSource, FileTarget, download, upload
 from maas_dyn.truenas.jobs import JOBS_COLLECTION, Job, JobTracker, ProgressCallback
 from maas_dyn.truenas.jsonrpc import Framing, JSONRPCFraming, LegacyFraming, MaskedFraming
-from maas_dyn.truenas.login import Credentials, OTPSource, check_api_key_transport, login
+from maas_dyn.truenas.login import (
+    Credentials,
+    LoginChannel,
+    OTPSource,
+    check_api_key_transport,
+    login,
+)
+from maas_dyn.truenas.scram import DerivedApiKey
 from maas_dyn.truenas.messages import Event
 from maas_dyn.truenas.methods import Methods, MethodSpec, Tree, build_tree
 from maas_dyn.truenas.schema import validate_params
@@ -118,8 +125,17 @@ class Client:
             ``/api/vXX.YY.Z``, or the legacy ``/websocket``.
         username: User to log in as.
         password: Password login.
-        api_key: API key login (with ``username``; without it the legacy
-            ``auth.login_with_api_key`` is used).
+        api_key: API key login (with ``username``), or a :class:`DerivedApiKey` (the
+            SCRAM keys a profile keeps instead of the raw key). By SCRAM-SHA-512 where
+            the server offers it (TrueNAS 26.0+), channel-bound to the TLS certificate
+            on ``wss://``; see ``api_key_mechanism``.
+        api_key_mechanism: ``"auto"`` (default): SCRAM when the server offers it;
+            otherwise the key is sent in plain (``API_KEY_PLAIN``) only over
+            ``wss://`` with certificate verification or to this machine, where no one
+            in between could have hidden SCRAM from the mechanism list. ``"SCRAM"``:
+            never plain. ``"API_KEY_PLAIN"``: send the key itself (pre-26 servers
+            over channels ``"auto"`` does not trust). Once a client logged in by SCRAM,
+            its reconnects use SCRAM too.
         token: Token login (``auth.generate_token``).
         otp: One-time password for two-factor logins, or a callable returning one.
         methods: A ``core.get_methods`` document to use instead of fetching one; the
@@ -180,9 +196,10 @@ class Client:
         *,
         username: str | None = None,
         password: str | None = None,
-        api_key: str | None = None,
+        api_key: str | DerivedApiKey | None = None,
         token: str | None = None,
         otp: OTPSource | None = None,
+        api_key_mechanism: str = "auto",
         methods: Mapping[str, Any] | None = None,
         verify: bool | str = True,
         connect_timeout: float = 10.0,
@@ -211,8 +228,9 @@ class Client:
             self.endpoint = self.endpoint.legacy()
         secrets = (password, api_key, token)
         # Hidden from every error built from a server's answer (a server may echo them).
-        self.secret_mask = SecretMask(secrets)
-        self._credentials = Credentials(username, password, api_key, token, otp) \
+        self.secret_mask = SecretMask(s for s in secrets if not isinstance(s, DerivedApiKey))
+        self._credentials = Credentials(username, password, api_key, token, otp,
+                                        api_key_mechanism=api_key_mechanism) \
             if any(secrets) else None
         check_api_key_transport(self.endpoint, self._credentials, allow_insecure_api_key)
         self.username = username
@@ -476,7 +494,8 @@ class Client:
             try:
                 login(lambda method, params: connection.call(method, params,
                                                              deadline=logging_in),
-                      self._credentials, endpoint.url)
+                      self._credentials, endpoint.url,
+                      LoginChannel.of(endpoint, self._verify, connection.peer_certificate()))
             except BaseException:
                 connection.close()
                 raise
@@ -501,6 +520,23 @@ class Client:
         self.jobs.wake()
         if not self._closed:
             self._hub.connection_lost()
+
+    @property
+    def login_mechanism(self) -> str | None:
+        """How the last login went: ``SCRAM``, ``API_KEY_PLAIN``, ``PASSWORD_PLAIN``, ...
+
+        ``None`` before the first login. A profile keeps it to refuse a later downgrade.
+        """
+        return self._credentials.used if self._credentials is not None else None
+
+    @property
+    def derived_api_key(self) -> DerivedApiKey | None:
+        """The SCRAM keys derived from the API key at the last SCRAM login, if any.
+
+        What a profile may keep instead of the raw key: enough to log in by SCRAM to this
+        server, useless for ``API_KEY_PLAIN``. Still a secret.
+        """
+        return self._credentials.derived if self._credentials is not None else None
 
     @property
     def connected(self) -> bool:

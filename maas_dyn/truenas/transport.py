@@ -435,6 +435,17 @@ class WebSocketLink:
         finally:
             lock.release()
 
+    def peer_certificate(self) -> bytes | None:
+        """The certificate the server presented (DER), or ``None`` without TLS.
+
+        Read from the TLS session itself, so it is there with ``verify=False`` too: SCRAM
+        channel binding proves that the server holding the key presented this certificate.
+        """
+        sock = self._ws.sock
+        if isinstance(sock, ssl.SSLSocket):
+            return sock.getpeercert(binary_form=True)
+        return None
+
     def abort(self) -> None:
         """Shut the socket down; a blocked ``recv`` in the reader returns at once."""
         sock = self._ws.sock
@@ -766,6 +777,11 @@ class Connection:
             raise ConnectionFailed(f"{self.url} {why}", url=self.url)
 
     # -- calls ------------------------------------------------------------------------------
+
+    def peer_certificate(self) -> bytes | None:
+        """The server's TLS certificate (DER) when the link can tell (for channel binding)."""
+        getter = getattr(self._link, "peer_certificate", None)
+        return getter() if callable(getter) else None
 
     def call(self, method: str, params: Sequence[Any], timeout: float | None = None, *,
              deadline: float | None = None) -> Any:

@@ -34,6 +34,7 @@ class Recorder:
 
 
 SUCCESS = {"response_type": "SUCCESS", "user_info": {"pw_name": "admin"}}
+PRE_26 = ["API_KEY_PLAIN", "TOKEN_PLAIN", "PASSWORD_PLAIN"]  # auth.mechanism_choices
 
 
 def test_tables_cover_every_mechanism_and_answer() -> None:
@@ -49,9 +50,11 @@ def test_tables_cover_every_mechanism_and_answer() -> None:
     (Credentials(token="t"), {"mechanism": "TOKEN_PLAIN", "token": "t"}),
 ])
 def test_login_ex_payloads(creds: Credentials, payload: dict[str, str]) -> None:
-    call = Recorder(SUCCESS)
+    # An API key first asks which mechanisms the server offers (SCRAM would win).
+    asks = [PRE_26] if creds.api_key else []
+    call = Recorder(*asks, SUCCESS)
     assert login(call, creds, URL) == "auth.login_ex"
-    assert call.calls == [("auth.login_ex", [payload])]
+    assert call.calls[len(asks):] == [("auth.login_ex", [payload])]
 
 
 @pytest.mark.parametrize(("creds", "method", "params"), [
@@ -64,15 +67,16 @@ def test_login_ex_payloads(creds: Credentials, payload: dict[str, str]) -> None:
 ])
 def test_legacy_fallback_when_login_ex_is_missing(creds: Credentials, method: str,
                                                   params: list[str]) -> None:
-    call = Recorder(errors.MethodNotFound("no"), True)
+    asks = [errors.MethodNotFound("no")] if creds.api_key else []
+    call = Recorder(*asks, errors.MethodNotFound("no"), True)
     assert login(call, creds, URL) == method
-    assert call.calls[1] == (method, params)
+    assert call.calls[1 + len(asks)] == (method, params)
 
 
 def test_api_key_without_username_goes_straight_to_the_legacy_method() -> None:
-    call = Recorder(True)
+    call = Recorder(PRE_26, True)
     assert login(call, Credentials(api_key="1-k"), URL) == "auth.login_with_api_key"
-    assert call.calls == [("auth.login_with_api_key", ["1-k"])]
+    assert call.calls == [("auth.mechanism_choices", []), ("auth.login_with_api_key", ["1-k"])]
 
 
 def test_legacy_refusal() -> None:
