@@ -26,7 +26,7 @@ sys.path.insert(0, str(ROOT))
 
 from benchmarks._server import serve
 from maas_dyn._shipped import load_shipped
-from maas_dyn.cli.profiles import Profile, ProfileStore
+from maas_dyn.cli._common.profiles import Profile, ProfileStore
 
 KEY = "benchconsumer:benchtoken:benchsecret"
 RUNS = 5 if "--quick" in sys.argv else 25

@@ -18,8 +18,8 @@ from typing import Any
 
 import pytest
 
+from maas_dyn.cli._common.profiles import Profile, ProfileStore
 from maas_dyn.cli.maas import main
-from maas_dyn.cli.profiles import Profile, ProfileStore
 from maas_dyn.maas import MockTransport, RawResponse
 from maas_dyn.maas.encode import PreparedRequest
 

@@ -8,9 +8,9 @@ from typing import Any
 
 import pytest
 
+from maas_dyn.cli._common.profiles import Profile, ProfileStore
 from maas_dyn.cli.maas import main
-from maas_dyn.cli.parser import parse_filters
-from maas_dyn.cli.profiles import Profile, ProfileStore
+from maas_dyn.cli.maas.parser import parse_filters
 from maas_dyn.sim.maas import MAASSimulator
 from tests.cli.conftest import FakeTTY, Result
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from maas_dyn.cli.profiles import Profile, ProfileStore
+from maas_dyn.cli._common.profiles import Profile, ProfileStore
 
 from .conftest import API, ROOT, Result
 

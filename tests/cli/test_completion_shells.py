@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from maas_dyn._shipped import load_shipped
-from maas_dyn.cli.profiles import Profile, ProfileStore
+from maas_dyn.cli._common.profiles import Profile, ProfileStore
 from maas_dyn.cli.truenas import main as truenas_main
 from maas_dyn.cli.truenas.catalog import build_index
 

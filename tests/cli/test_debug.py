@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from maas_dyn.cli.debug import DebugPrinter
+from maas_dyn.cli.maas.debug import DebugPrinter
 from maas_dyn.maas import RawResponse
 from maas_dyn.maas.encode import PreparedRequest, encode_request
 

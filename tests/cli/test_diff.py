@@ -12,7 +12,7 @@ import pytest
 from maas_dyn._shipped import load_shipped
 from maas_dyn.cli import maas as maas_cli
 from maas_dyn.cli import truenas as truenas_cli
-from maas_dyn.cli.profiles import Profile, ProfileStore
+from maas_dyn.cli._common.profiles import Profile, ProfileStore
 from maas_dyn.sim.maas import MAASSimulator
 from maas_dyn.sim.truenas import TrueNASSimulator
 from tests.conftest import MAAS_FIXTURES, load_json

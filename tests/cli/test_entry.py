@@ -12,8 +12,8 @@ import pytest
 
 from maas_dyn._version import __version__
 from maas_dyn.cli import maas as entry
+from maas_dyn.cli._common.profiles import ProfileStore
 from maas_dyn.cli.maas import COMMANDS, Command
-from maas_dyn.cli.profiles import ProfileStore
 
 from .conftest import KEY, LocalServer, Result, run_subprocess
 
@@ -104,7 +104,7 @@ def test_missing_dependency_inside_a_command_is_not_hidden(
     def broken(name: str) -> None:
         raise ModuleNotFoundError("No module named 'websockets'", name="websockets")
 
-    monkeypatch.setattr(entry.importlib, "import_module", broken)
+    monkeypatch.setattr("maas_dyn.cli._common.commands.importlib.import_module", broken)
     with pytest.raises(ModuleNotFoundError, match="websockets"):
         cli("demo")
 
@@ -113,7 +113,7 @@ def test_interrupt_exits_130(cli: Callable[..., Result], monkeypatch: pytest.Mon
     def interrupted(*args: object) -> int:
         raise KeyboardInterrupt
 
-    monkeypatch.setattr("maas_dyn.cli.command.run", interrupted)
+    monkeypatch.setattr("maas_dyn.cli.maas.command.run", interrupted)
     result = cli("admin", "machines", "read")
     assert result.code == 130 and "interrupted" in result.err
 

@@ -13,8 +13,8 @@ import pytest
 
 from maas_dyn.cli import maas as maas_cli
 from maas_dyn.cli import truenas as truenas_cli
-from maas_dyn.cli.health import run_checks
-from maas_dyn.cli.profiles import Profile, ProfileStore
+from maas_dyn.cli._common.health import run_checks
+from maas_dyn.cli._common.profiles import Profile, ProfileStore
 from maas_dyn.health import Status
 from maas_dyn.health.checks import unreachable_report
 from maas_dyn.sim.maas import MAASSimulator
@@ -114,7 +114,7 @@ def test_env_profile_that_cannot_fetch_its_description(
 
 def test_imported_profile_without_description_fetches_it(
         maas_sim: MAASSimulator, capsys: pytest.CaptureFixture[str]) -> None:
-    from maas_dyn.cli.profiles import ProfileStore as MaasProfiles
+    from maas_dyn.cli._common.profiles import ProfileStore as MaasProfiles
 
     store = MaasProfiles()
     profile = store.load("lab")
@@ -171,7 +171,7 @@ def test_maas_health_textfile_is_replaced_whole(maas_sim: MAASSimulator, tmp_pat
         replaced.append((Path(source).read_text(), target.read_text()))
         real_replace(source, destination)
 
-    monkeypatch.setattr("maas_dyn.cli.health.os.replace", watch_replace)
+    monkeypatch.setattr("maas_dyn.cli._common.health.os.replace", watch_replace)
     code, out, _ = _run(maas_cli.main, capsys, "lab", "health", "--textfile", str(target),
                         "--watch", "0.01", "--count", "2")
     assert code == 0 and out.count("MAAS health OK") == 2  # the normal output stays

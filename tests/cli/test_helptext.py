@@ -6,8 +6,8 @@ from collections.abc import Callable
 
 import pytest
 
-from maas_dyn.cli.helptext import summary
-from maas_dyn.cli.profiles import Profile, ProfileStore
+from maas_dyn.cli._common.profiles import Profile, ProfileStore
+from maas_dyn.cli.maas.helptext import summary
 
 from .conftest import API, Result
 

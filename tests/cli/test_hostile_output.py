@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 import yaml
 
-from maas_dyn.cli.output import FORMATTERS
+from maas_dyn.cli._common.output import FORMATTERS
 from maas_dyn.maas import RawResponse
 
 from .conftest import JSON_HEADERS, KEY, LocalServer, Recorder, Result, run_subprocess
@@ -85,7 +85,7 @@ def test_surrogates_in_yaml_output_read_back() -> None:
 
 
 def test_deep_data_is_clipped_for_tables() -> None:
-    from maas_dyn.cli.output import clip
+    from maas_dyn.cli._common.output import clip
 
     data = json.loads(_DEEP_OBJECT)
     text = FORMATTERS["table"](data)

@@ -12,8 +12,8 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from maas_dyn.cli.table import MAX_COLUMNS, choose_columns, render
-from maas_dyn.cli.yamlout import dump
+from maas_dyn.cli._common.table import MAX_COLUMNS, choose_columns, render
+from maas_dyn.cli._common.yamlout import dump
 from maas_dyn.maas import RawResponse
 from maas_dyn.retry import RetryPolicy
 
@@ -52,7 +52,7 @@ def test_terminal_gets_pretty_json_and_text_gets_a_newline(
 def test_raw_body_to_a_stream_without_a_byte_buffer() -> None:
     import io
 
-    from maas_dyn.cli.output import write_response
+    from maas_dyn.cli._common.output import write_response
     from maas_dyn.maas import Response
 
     stream = io.StringIO()

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from maas_dyn.cli.profiles import Profile, ProfileStore, api_url, split_api_url
+from maas_dyn.cli._common.profiles import Profile, ProfileStore, api_url, split_api_url
 
 from .conftest import API, KEY, Recorder, Result, json_reply, text_reply
 
@@ -271,8 +271,8 @@ def test_profile_without_description_fetches_and_keeps_one(
 
 def test_login_with_cacerts_trusts_a_private_ca(tls_server: Any,
                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    from maas_dyn.cli._common.profiles import ProfileStore
     from maas_dyn.cli.maas import main
-    from maas_dyn.cli.profiles import ProfileStore
 
     url = tls_server.server.url
     assert main(["login", "lab", url, KEY]) == 1  # the system trust store does not know it

@@ -1,4 +1,4 @@
-"""``--record FILE`` on both command lines (maas_dyn/cli/recording.py)."""
+"""``--record FILE`` on both command lines (maas_dyn/cli/_common/recording.py)."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ import pytest
 from maas_dyn._shipped import load_shipped
 from maas_dyn.cli import maas as maas_cli
 from maas_dyn.cli import truenas as truenas_cli
-from maas_dyn.cli.profiles import Profile, ProfileStore
-from maas_dyn.cli.recording import recorded, take_record_option
+from maas_dyn.cli._common.profiles import Profile, ProfileStore
+from maas_dyn.cli._common.recording import recorded, take_record_option
 from maas_dyn.errors import ConfigurationError
 from maas_dyn.maas import Client as MAASClient
 from maas_dyn.testing import replay

@@ -13,7 +13,7 @@ from urllib.parse import quote
 
 import pytest
 
-from maas_dyn.cli.parser import find_action, find_handler
+from maas_dyn.cli.maas.parser import find_action, find_handler
 from maas_dyn.maas.describe import Description
 
 from ..conftest import load_json, maas_fixture_files
@@ -114,7 +114,7 @@ def test_anonymous_only_action_is_sent_unsigned(cli: Callable[..., Result]) -> N
 
 def test_boot_resources_create_uploads_in_chunks(cli: Callable[..., Result], tmp_path: Path,
                                                  monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("maas_dyn.cli.special.CHUNK_SIZE", 4)
+    monkeypatch.setattr("maas_dyn.cli.maas.special.CHUNK_SIZE", 4)
     image = tmp_path / "root.tgz"
     image.write_bytes(b"0123456789")
     created = {"id": 9, "sets": {
@@ -243,8 +243,8 @@ def test_python_style_names_are_accepted(cli: Callable[..., Result]) -> None:
 
 def test_an_upload_chunk_is_sent_raw_not_as_a_form(doc37: Any, tmp_path: Path,
                                                    capsys: pytest.CaptureFixture[str]) -> None:
+    from maas_dyn.cli._common.profiles import Profile, ProfileStore
     from maas_dyn.cli.maas import main
-    from maas_dyn.cli.profiles import Profile, ProfileStore
     from tests.maas.test_describe import _with_upload_handler
 
     from .conftest import KEY, Recorder

@@ -16,8 +16,8 @@ from typing import Any
 
 import pytest
 
-from maas_dyn.cli.exits import CLIError, UsageError
-from maas_dyn.cli.profiles import Profile, ProfileStore
+from maas_dyn.cli._common.exits import CLIError, UsageError
+from maas_dyn.cli._common.profiles import Profile, ProfileStore
 from maas_dyn.cli.truenas import main
 from maas_dyn.cli.truenas import output as truenas_output
 

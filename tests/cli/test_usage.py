@@ -44,7 +44,7 @@ from .conftest import Recorder, Result, json_reply
     (["admin", "machines", "read", "--wait"], "--wait polls machines and other nodes; "
                                               "'machines' has no system_id"),
     (["--debug", "admin", "machines", "read"], "options go after the profile"),
-    (["completion", "fish"], "unknown shell 'fish'"),
+    (["completion", "tcsh"], "unknown shell 'tcsh'"),
     (["completion"], "usage: maas-dyn completion bash|zsh"),
     (["logout"], "the following arguments are required: profile"),
 ])

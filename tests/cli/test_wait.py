@@ -90,8 +90,8 @@ def test_wait_rides_out_a_region_restart(doc37: object, capsys: pytest.CaptureFi
     import threading
     import time
 
+    from maas_dyn.cli._common.profiles import Profile, ProfileStore
     from maas_dyn.cli.maas import main
-    from maas_dyn.cli.profiles import Profile, ProfileStore
     from maas_dyn.sim.maas import MAASSimulator
 
     # The client's own retries give up at once; the wait itself must ride the outage out.
@@ -141,7 +141,7 @@ def test_ctrl_c_during_a_wait_says_the_action_was_accepted(doc37: object) -> Non
     import subprocess
     import time
 
-    from maas_dyn.cli.profiles import Profile, ProfileStore
+    from maas_dyn.cli._common.profiles import Profile, ProfileStore
     from maas_dyn.sim.maas import MAASSimulator
 
     from .conftest import ROOT

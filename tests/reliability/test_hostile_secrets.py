@@ -79,8 +79,8 @@ def test_maas_error_echoing_the_oauth_header_is_masked(
 
 def test_maas_cli_stderr_masks_an_echoed_header(
         doc37: Any, capsys: pytest.CaptureFixture[str]) -> None:
+    from maas_dyn.cli._common.profiles import Profile, ProfileStore
     from maas_dyn.cli.maas import main
-    from maas_dyn.cli.profiles import Profile, ProfileStore
 
     ProfileStore().save(Profile("admin", "http://127.0.0.1:5240/MAAS/api/2.0/", KEY, doc37))
     for kind in ("plain", "json"):

@@ -432,7 +432,7 @@ def test_truenas_dyn_command_line_leaks_no_secret(debug_log: io.StringIO, tmp_pa
                                                   cli_dirs: dict[str, Path],
                                                   capsys: pytest.CaptureFixture[str],
                                                   monkeypatch: pytest.MonkeyPatch) -> None:
-    from maas_dyn.cli.profiles import Profile, ProfileStore
+    from maas_dyn.cli._common.profiles import Profile, ProfileStore
     from maas_dyn.cli.truenas import main
 
     out = cli_dirs["out"]

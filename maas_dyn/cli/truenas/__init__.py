@@ -13,23 +13,21 @@
     truenas-dyn sim [--version 25.10] [--port 6000]
 
 Shaped like ``maas-dyn`` (:mod:`maas_dyn.cli.maas`): the same :class:`Command` table,
-:class:`~maas_dyn.cli.runtime.Runtime`, profile store
-(:mod:`maas_dyn.cli.profiles`), exit codes and errors (:mod:`maas_dyn.cli.exits`),
+:class:`~maas_dyn.cli._common.runtime.Runtime`, profile store
+(:mod:`maas_dyn.cli._common.profiles`), exit codes and errors (:mod:`maas_dyn.cli._common.exits`),
 output formats and completion. A first word that is not a command is a profile name;
 command modules are imported only when their command runs.
 """
 
 from __future__ import annotations
 
-import importlib
 import sys
-from collections.abc import Callable
 from typing import Any
 
-from maas_dyn.cli.exits import CLIError, ExitCode, UsageError, exit_code_for
-from maas_dyn.cli.maas import Command
-from maas_dyn.cli.recording import take_record_option, truenas_recording
-from maas_dyn.cli.runtime import Runtime
+from maas_dyn.cli._common.commands import Command, load_command
+from maas_dyn.cli._common.exits import CLIError, ExitCode, UsageError, exit_code_for
+from maas_dyn.cli._common.recording import take_record_option, truenas_recording
+from maas_dyn.cli._common.runtime import Runtime
 from maas_dyn.cli.truenas.output import EXIT_CODES
 from maas_dyn.errors import (
     InvalidParametersError,
@@ -52,13 +50,13 @@ COMMANDS: dict[str, Command] = {
     "logout": Command(_LOGIN, "logout", "logout PROFILE", "Forget a profile."),
     "list": Command(_LOGIN, "list_command", "list", "Stored profiles and their URLs."),
     "profiles": Command(_LOGIN, "list_command", hidden=True),  # the former spelling of list
-    "completion": Command("maas_dyn.cli.completion", "completion_command",
+    "completion": Command("maas_dyn.cli._common.completion", "completion_command",
                           "completion bash|zsh|fish", "Print a shell completion script."),
-    "__complete": Command("maas_dyn.cli.completion", "complete_command", hidden=True),
-    "diff": Command("maas_dyn.cli.diff", "truenas_diff",
+    "__complete": Command("maas_dyn.cli._common.completion", "complete_command", hidden=True),
+    "diff": Command("maas_dyn.cli._common.diff", "truenas_diff",
                     "diff OLD NEW [-o text|markdown|json]",
                     "What changes between two releases, files or profiles' servers."),
-    "docs": Command("maas_dyn.cli.docs", "truenas_docs",
+    "docs": Command("maas_dyn.cli._common.docs", "truenas_docs",
                     "docs RELEASE|FILE|PROFILE --to DIR",
                     "Write a Markdown and HTML reference of every method."),
     "sim": Command("maas_dyn.sim.truenas.cli", "main",
@@ -73,7 +71,7 @@ PROFILE_COMMANDS: dict[str, Command] = {
     "ping": Command(_CALLS, "ping", "ping", "Log in and answer pong."),
     "subscribe": Command(_CALLS, "subscribe", "subscribe NAME [-n COUNT] [-t SECONDS]",
                          "Print the events of a collection as JSON lines."),
-    "health": Command("maas_dyn.cli.health", "truenas_health",
+    "health": Command("maas_dyn.cli._common.health", "truenas_health",
                       "health [-o text|json|prometheus] [--watch S [--count N]]",
                       "Checks for monitoring (exit 0 OK .. 3 UNKNOWN)."),
 }
@@ -86,18 +84,6 @@ JSON-ARGs that are not JSON are sent as strings. -j waits for a job like `midclt
 login reads the API key (or with --password the password, turned into a new API key:
 no password is stored) from $TRUENAS_API_KEY / $TRUENAS_PASSWORD, the terminal, or stdin.
 """
-
-
-def _load(name: str, command: Command) -> Callable[..., int]:
-    try:
-        module = importlib.import_module(command.module)
-    except ModuleNotFoundError as exc:
-        if exc.name is None or not command.module.startswith(exc.name):
-            raise
-        raise UsageError(f"the {name!r} command is not available in this installation "
-                         f"({command.module} is missing)") from exc
-    function: Callable[..., int] = getattr(module, command.function)
-    return function
 
 
 def _usage(runtime: Runtime) -> str:
@@ -126,13 +112,13 @@ def _dispatch(argv: list[str], runtime: Runtime) -> int:
         raise UsageError(f"options go after the profile: {PROG} PROFILE call METHOD ... {word}")
     command = COMMANDS.get(word)
     if command is not None:
-        function = _load(word, command)
+        function = load_command(word, command)
         result: Any = function(rest) if command.external else function(rest, runtime)
         return int(result or 0)
     profile = runtime.store.load(word)
     handler = PROFILE_COMMANDS.get(rest[0]) if rest else None
     if handler is not None:
-        return int(_load(rest[0], handler)(profile, rest[1:], runtime))
+        return int(load_command(rest[0], handler)(profile, rest[1:], runtime))
     from maas_dyn.cli.truenas.calls import namespace
 
     return namespace(profile, rest, runtime)

@@ -23,11 +23,11 @@ from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
 
-from maas_dyn.cli.exits import UsageError
-from maas_dyn.cli.parser import Option, new_parser
-from maas_dyn.cli.profiles import Profile
-from maas_dyn.cli.recording import recorded
-from maas_dyn.cli.runtime import Runtime
+from maas_dyn.cli._common.exits import UsageError
+from maas_dyn.cli._common.options import Option, new_parser
+from maas_dyn.cli._common.profiles import Profile
+from maas_dyn.cli._common.recording import recorded
+from maas_dyn.cli._common.runtime import Runtime
 from maas_dyn.cli.truenas.catalog import Catalog
 from maas_dyn.cli.truenas.output import FORMATS, ProgressBar, render
 from maas_dyn.errors import MethodNotFound

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from maas_dyn.cli.exits import unknown
+from maas_dyn.cli._common.exits import unknown
 
 __all__ = ["Catalog", "build_index"]
 

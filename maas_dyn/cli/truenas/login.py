@@ -16,10 +16,10 @@ from datetime import datetime, timezone
 from typing import Any
 from urllib.parse import urlsplit
 
-from maas_dyn.cli.exits import CLIError, UsageError
-from maas_dyn.cli.parser import new_parser
-from maas_dyn.cli.profiles import Profile, check_name
-from maas_dyn.cli.runtime import Runtime
+from maas_dyn.cli._common.exits import CLIError, UsageError
+from maas_dyn.cli._common.options import new_parser
+from maas_dyn.cli._common.profiles import Profile, check_name
+from maas_dyn.cli._common.runtime import Runtime
 from maas_dyn.cli.truenas.catalog import build_index
 from maas_dyn.errors import TrueNASAPIError
 

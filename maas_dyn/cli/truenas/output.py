@@ -1,6 +1,6 @@
 """``truenas-dyn`` output: results in the shared formats, a job progress bar, exit codes.
 
-Results are rendered by :data:`maas_dyn.cli.output.FORMATTERS` (``-o json|yaml|table``,
+Results are rendered by :data:`maas_dyn.cli._common.output.FORMATTERS` (``-o json|yaml|table``,
 the same formats as ``maas-dyn``) once the values JSON has no spelling for (the
 datetimes and sets of ejson) are made plain. Without ``-o`` a result is one line of
 compact JSON when stdout is not a terminal, like ``midclt``, and pretty JSON on one.
@@ -13,8 +13,8 @@ from collections.abc import Mapping
 from datetime import date, datetime
 from typing import Any, TextIO
 
-from maas_dyn.cli.exits import ExitCode
-from maas_dyn.cli.output import FORMATTERS, clip
+from maas_dyn.cli._common.exits import ExitCode
+from maas_dyn.cli._common.output import FORMATTERS, clip
 
 __all__ = ["EXIT_CODES", "FORMATS", "ProgressBar", "render"]
 
@@ -54,7 +54,7 @@ def render(data: Any, output: str | None, pretty: bool) -> str:
 
     Args:
         data: The result.
-        output: A key of :data:`maas_dyn.cli.output.FORMATTERS`, or ``None`` for JSON
+        output: A key of :data:`maas_dyn.cli._common.output.FORMATTERS`, or ``None`` for JSON
             (compact unless ``pretty``).
         pretty: Stdout is a terminal.
 

@@ -23,13 +23,11 @@ command pays only for what it uses.
 
 from __future__ import annotations
 
-import importlib
 import sys
-from collections.abc import Callable
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from maas_dyn.cli.exits import (
+from maas_dyn.cli._common.commands import Command, load_command
+from maas_dyn.cli._common.exits import (
     CLIError,
     ExitCode,
     UsageError,
@@ -37,8 +35,8 @@ from maas_dyn.cli.exits import (
     error_text,
     exit_code_for,
 )
-from maas_dyn.cli.recording import maas_recording, take_record_option
-from maas_dyn.cli.runtime import Runtime
+from maas_dyn.cli._common.recording import maas_recording, take_record_option
+from maas_dyn.cli._common.runtime import Runtime
 from maas_dyn.errors import MaasDynError
 
 if TYPE_CHECKING:
@@ -47,49 +45,30 @@ if TYPE_CHECKING:
 __all__ = ["COMMANDS", "PROFILE_COMMANDS", "Command", "main"]
 
 
-@dataclass(frozen=True)
-class Command:
-    """A command word and where its implementation lives.
-
-    Attributes:
-        module: Module imported when the command runs.
-        function: Its function: ``f(argv, runtime) -> int``, or ``f(argv) -> int`` for
-            an external command.
-        usage: Its synopsis for ``maas-dyn -h``.
-        summary: One line for ``maas-dyn -h``.
-        hidden: Left out of help and completion.
-        external: Implemented outside the CLI package (called as ``f(argv)``).
-    """
-
-    module: str
-    function: str
-    usage: str = ""
-    summary: str = ""
-    hidden: bool = False
-    external: bool = False
-
-
 COMMANDS: dict[str, Command] = {
-    "login": Command("maas_dyn.cli.meta", "login", "login PROFILE URL [KEY]",
+    "login": Command("maas_dyn.cli.maas.meta", "login", "login PROFILE URL [KEY]",
                      "Check the key, then store the region's URL, key and API as PROFILE."),
-    "logout": Command("maas_dyn.cli.meta", "logout", "logout PROFILE", "Forget a profile."),
-    "list": Command("maas_dyn.cli.meta", "list_command", "list",
+    "logout": Command("maas_dyn.cli.maas.meta", "logout", "logout PROFILE", "Forget a profile."),
+    "list": Command("maas_dyn.cli.maas.meta", "list_command", "list",
                     "Stored profiles and their URLs."),
-    "refresh": Command("maas_dyn.cli.meta", "refresh", "refresh [PROFILE...]",
+    "refresh": Command("maas_dyn.cli.maas.meta", "refresh", "refresh [PROFILE...]",
                        "Fetch the API descriptions again."),
-    "profiles": Command("maas_dyn.cli.meta", "profiles_command", "profiles import [--from PATH]",
+    "profiles": Command("maas_dyn.cli.maas.meta", "profiles_command",
+                        "profiles import [--from PATH]",
                         "Copy the official CLI's profiles (~/.maascli.db)."),
-    "completion": Command("maas_dyn.cli.completion", "completion_command",
+    "completion": Command("maas_dyn.cli._common.completion", "completion_command",
                           "completion bash|zsh|fish", "Print a shell completion script."),
-    "__complete": Command("maas_dyn.cli.completion", "complete_command", hidden=True),
-    "workflow": Command("maas_dyn.cli.workflow", "main",
+    "__complete": Command("maas_dyn.cli._common.completion", "complete_command", hidden=True),
+    "workflow": Command("maas_dyn.cli.maas.workflow", "main",
                         "workflow PROFILE provision|release|tag|power ...",
                         "Run a workflow over machines (-h for each); bulk, with progress."),
-    "diff": Command("maas_dyn.cli.diff", "maas_diff", "diff OLD NEW [-o text|markdown|json]",
+    "diff": Command("maas_dyn.cli._common.diff", "maas_diff",
+                    "diff OLD NEW [-o text|markdown|json]",
                     "What changes between two releases, files or profiles' servers."),
-    "docs": Command("maas_dyn.cli.docs", "maas_docs", "docs RELEASE|FILE|PROFILE --to DIR",
+    "docs": Command("maas_dyn.cli._common.docs", "maas_docs",
+                    "docs RELEASE|FILE|PROFILE --to DIR",
                     "Write a Markdown and HTML reference of every handler and action."),
-    "sim": Command("maas_dyn.cli.sim", "main", "sim maas|truenas [options]",
+    "sim": Command("maas_dyn.cli._common.sim", "main", "sim maas|truenas [options]",
                    "Run an embedded simulator (prints its URL and credentials).",
                    external=True),
     "demo": Command("maas_dyn.demo", "main", "demo ...",
@@ -106,22 +85,8 @@ PROFILE_COMMANDS: tuple[tuple[str, str], ...] = (
 )
 
 
-def _load(name: str, command: Command) -> Callable[..., int]:
-    try:
-        module = importlib.import_module(command.module)
-    except ModuleNotFoundError as exc:
-        # Only "this command is not installed"; a missing dependency inside it is a bug
-        # to see in full.
-        if exc.name is None or not command.module.startswith(exc.name):
-            raise
-        raise UsageError(f"the {name!r} command is not available in this installation "
-                         f"({command.module} is missing)") from exc
-    function: Callable[..., int] = getattr(module, command.function)
-    return function
-
-
 def _top_help(runtime: Runtime) -> str:
-    from maas_dyn.cli.helptext import top_help
+    from maas_dyn.cli.maas.helptext import top_help
 
     visible = [(c.usage, c.summary) for c in COMMANDS.values() if not c.hidden]
     return top_help([*visible, *PROFILE_COMMANDS], runtime.store.names())
@@ -142,10 +107,10 @@ def _dispatch(argv: list[str], runtime: Runtime) -> int:
                          f"... {word}")
     command = COMMANDS.get(word)
     if command is None:
-        from maas_dyn.cli.command import run
+        from maas_dyn.cli.maas.command import run
 
         return run(word, rest, runtime)
-    function = _load(word, command)
+    function = load_command(word, command)
     result: Any = function(rest) if command.external else function(rest, runtime)
     return int(result or 0)
 
@@ -158,7 +123,7 @@ def main(argv: list[str] | None = None, *, transport: Transport | None = None) -
         transport: Send requests through this instead of ``requests`` (tests).
 
     Returns:
-        The exit code (see :data:`maas_dyn.cli.exits.EXIT_CODES`).
+        The exit code (see :data:`maas_dyn.cli._common.exits.EXIT_CODES`).
     """
     runtime = Runtime.from_process(transport)
     try:

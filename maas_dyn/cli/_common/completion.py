@@ -15,9 +15,9 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 
 from maas_dyn._shipped import Dialect, shipped_releases
-from maas_dyn.cli.exits import CLIError, UsageError, unknown
-from maas_dyn.cli.parser import FORMATS, OPTIONS, documented_params
-from maas_dyn.cli.runtime import Runtime
+from maas_dyn.cli._common.exits import CLIError, UsageError, unknown
+from maas_dyn.cli._common.runtime import Runtime
+from maas_dyn.cli.maas.parser import FORMATS, OPTIONS, documented_params
 from maas_dyn.errors import DescriptionError
 from maas_dyn.maas.describe import Description
 
@@ -132,7 +132,7 @@ def _sides(dialect: Dialect) -> Callable[[Runtime, list[str]], list[str]]:
 def _workflow_words(runtime: Runtime, given: list[str]) -> list[str]:
     if not given:
         return runtime.store.names()
-    from maas_dyn.cli.workflow import WORKFLOWS
+    from maas_dyn.cli.maas.workflow import WORKFLOWS
 
     return list(WORKFLOWS) if len(given) == 1 else []
 

@@ -30,12 +30,12 @@ import threading
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from maas_dyn.cli.confirm import confirm, describe_selection, filters_text
-from maas_dyn.cli.exits import ExitCode, UsageError
-from maas_dyn.cli.output import FORMATTERS
-from maas_dyn.cli.parser import Options, find_action, find_handler, parse_fields
-from maas_dyn.cli.runtime import Runtime
-from maas_dyn.cli.session import Session
+from maas_dyn.cli._common.confirm import confirm, describe_selection, filters_text
+from maas_dyn.cli._common.exits import ExitCode, UsageError
+from maas_dyn.cli._common.output import FORMATTERS
+from maas_dyn.cli._common.runtime import Runtime
+from maas_dyn.cli.maas.parser import Options, find_action, find_handler, parse_fields
+from maas_dyn.cli.maas.session import Session
 from maas_dyn.errors import Cancelled, WaiterError
 from maas_dyn.maas.describe import Description, HandlerSpec
 from maas_dyn.workflows._common import select_machines
@@ -178,7 +178,7 @@ def run_all_matching(name: str, session: Session, options: Options, runtime: Run
                          f"remove {' '.join(target.path_args)!r}")
     fields = parse_fields(target)
     if options.debug:
-        from maas_dyn.cli.debug import DebugPrinter
+        from maas_dyn.cli.maas.debug import DebugPrinter
 
         key = session.profile.api_key or ""
         DebugPrinter(runtime.stderr, signed=bool(key),

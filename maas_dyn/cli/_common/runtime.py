@@ -14,7 +14,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, TextIO
 
-from maas_dyn.cli.profiles import ProfileStore
+from maas_dyn.cli._common.profiles import ProfileStore
 
 if TYPE_CHECKING:  # only profile commands need the HTTP stack; listing and completion do not
     from maas_dyn.maas.transport import Transport

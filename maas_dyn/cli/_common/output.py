@@ -69,13 +69,13 @@ def _json(data: Any) -> str:
 
 
 def _yaml(data: Any) -> str:
-    from maas_dyn.cli.yamlout import dump  # only `-o yaml` pays for it
+    from maas_dyn.cli._common.yamlout import dump  # only `-o yaml` pays for it
 
     return encodable(dump(clip(data)))
 
 
 def _table(data: Any) -> str:
-    from maas_dyn.cli.table import render
+    from maas_dyn.cli._common.table import render
 
     return encodable(render(clip(data)))
 

@@ -14,8 +14,8 @@ from pathlib import Path
 from typing import Any
 
 from maas_dyn._shipped import Dialect, load_shipped, shipped_releases
-from maas_dyn.cli.exits import UsageError
-from maas_dyn.cli.runtime import Runtime
+from maas_dyn.cli._common.exits import UsageError
+from maas_dyn.cli._common.runtime import Runtime
 from maas_dyn.errors import DescriptionError
 
 __all__ = ["Source", "maas_description", "read_file", "truenas_methods"]
@@ -76,7 +76,7 @@ def maas_description(word: str, runtime: Runtime) -> Source:
     found = _offline("maas", word)
     if found is not None:
         return found
-    from maas_dyn.cli.session import open_session  # only a live server needs a client
+    from maas_dyn.cli.maas.session import open_session  # only a live server needs a client
 
     try:
         profile = runtime.store.resolve(word, runtime.environ)

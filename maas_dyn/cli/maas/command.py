@@ -10,8 +10,10 @@ from __future__ import annotations
 import warnings
 from collections.abc import Mapping, Sequence
 
-from maas_dyn.cli.exits import ExitCode, UsageError
-from maas_dyn.cli.parser import (
+from maas_dyn.cli._common.exits import ExitCode, UsageError
+from maas_dyn.cli._common.profiles import ENV_PROFILE
+from maas_dyn.cli._common.runtime import Runtime
+from maas_dyn.cli.maas.parser import (
     Options,
     Target,
     find_action,
@@ -21,10 +23,8 @@ from maas_dyn.cli.parser import (
     require_path_args,
     undocumented_fields,
 )
-from maas_dyn.cli.profiles import ENV_PROFILE
-from maas_dyn.cli.runtime import Runtime
-from maas_dyn.cli.session import open_session
-from maas_dyn.cli.special import perform
+from maas_dyn.cli.maas.session import open_session
+from maas_dyn.cli.maas.special import perform
 from maas_dyn.maas.client import Client, DescriptionChangedWarning
 from maas_dyn.maas.response import Response
 
@@ -32,7 +32,7 @@ __all__ = ["run"]
 
 
 def _help(name: str, url: str, client: Client, words: tuple[str, ...]) -> str:
-    from maas_dyn.cli import helptext as texts
+    from maas_dyn.cli.maas import helptext as texts
 
     if not words:
         return texts.profile_help(name, url, client.description)
@@ -44,7 +44,7 @@ def _help(name: str, url: str, client: Client, words: tuple[str, ...]) -> str:
 
 def _wait(client: Client, target: Target, options: Options, runtime: Runtime,
           accepted: Response) -> tuple[Response, ExitCode]:
-    from maas_dyn.cli.wait import Progress, wait_until_settled
+    from maas_dyn.cli.maas.wait import Progress, wait_until_settled
 
     handler, system_id = target.handler, target.path_args[0]
     progress = Progress(runtime.stderr, f"{handler.cli_name} {system_id}")
@@ -101,7 +101,7 @@ def run(name: str, argv: list[str], runtime: Runtime) -> int:
         The exit code.
     """
     if argv[:1] == ["health"]:  # no MAAS handler is called health
-        from maas_dyn.cli.health import maas_health
+        from maas_dyn.cli._common.health import maas_health
 
         return maas_health(name, argv[1:], runtime)
     options = parse_options(f"maas-dyn {name}", argv)
@@ -116,7 +116,7 @@ def run(name: str, argv: list[str], runtime: Runtime) -> int:
     if not options.words:
         raise UsageError(f"missing HANDLER after the profile; `maas-dyn {name} -h` lists them")
     if options.all_matching:
-        from maas_dyn.cli.bulk import run_all_matching
+        from maas_dyn.cli.maas.bulk import run_all_matching
 
         return run_all_matching(name, session, options, runtime)
     if options.dry_run:
@@ -128,13 +128,13 @@ def run(name: str, argv: list[str], runtime: Runtime) -> int:
     fields = parse_fields(target)
     _check_documented(target, fields, strict=options.strict, runtime=runtime)
     if options.wait:
-        from maas_dyn.cli.wait import waitable
+        from maas_dyn.cli.maas.wait import waitable
 
         if not waitable(target.handler):
             raise UsageError(f"--wait polls machines and other nodes; {target.handler.cli_name!r}"
                              " has no system_id to poll")
     if options.debug:
-        from maas_dyn.cli.debug import DebugPrinter
+        from maas_dyn.cli.maas.debug import DebugPrinter
 
         key = profile.api_key or ""
         DebugPrinter(runtime.stderr, signed=bool(key),
@@ -149,7 +149,7 @@ def run(name: str, argv: list[str], runtime: Runtime) -> int:
     if session.save_new_description(runtime.store):
         runtime.note(f"profile {name!r} now holds the server's new API description")
 
-    from maas_dyn.cli.output import write_response
+    from maas_dyn.cli._common.output import write_response
 
     write_response(response, options.output, runtime.stdout)
     return code

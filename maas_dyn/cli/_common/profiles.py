@@ -41,7 +41,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 from maas_dyn._files import make_private_dirs, write_private
 from maas_dyn._paths import user_config_dir
-from maas_dyn.cli.exits import CLIError, UsageError, unknown
+from maas_dyn.cli._common.exits import CLIError, UsageError, unknown
 
 __all__ = [
     "DIALECTS",

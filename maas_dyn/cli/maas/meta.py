@@ -10,9 +10,9 @@ from __future__ import annotations
 from dataclasses import replace
 from pathlib import Path
 
-from maas_dyn.cli.exits import CLIError, UsageError
-from maas_dyn.cli.parser import new_parser
-from maas_dyn.cli.profiles import (
+from maas_dyn.cli._common.exits import CLIError, UsageError
+from maas_dyn.cli._common.options import new_parser
+from maas_dyn.cli._common.profiles import (
     OFFICIAL_DATABASE,
     Profile,
     api_url,
@@ -20,8 +20,8 @@ from maas_dyn.cli.profiles import (
     read_official_profiles,
     split_api_url,
 )
-from maas_dyn.cli.runtime import Runtime
-from maas_dyn.cli.session import Session, open_session
+from maas_dyn.cli._common.runtime import Runtime
+from maas_dyn.cli.maas.session import Session, open_session
 from maas_dyn.errors import MAASAPIError, MaasDynError, UnauthorizedError
 from maas_dyn.maas.encode import encode_request
 from maas_dyn.maas.oauth import parse_api_key

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urljoin
 
-from maas_dyn.cli.exits import CLIError, UsageError
+from maas_dyn.cli._common.exits import CLIError, UsageError
 from maas_dyn.maas.client import Client
 from maas_dyn.maas.describe import ActionSpec, HandlerSpec
 from maas_dyn.maas.encode import PreparedRequest

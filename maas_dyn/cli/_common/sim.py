@@ -7,7 +7,7 @@ import sys
 from collections.abc import Callable
 
 from maas_dyn._dynamic import closest
-from maas_dyn.cli.exits import UsageError
+from maas_dyn.cli._common.exits import UsageError
 
 __all__ = ["SIMULATORS", "main"]
 

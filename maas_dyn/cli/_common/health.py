@@ -28,10 +28,10 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TextIO
 
-from maas_dyn.cli.exits import ExitCode, UsageError
-from maas_dyn.cli.parser import new_parser
-from maas_dyn.cli.profiles import Profile
-from maas_dyn.cli.runtime import Runtime
+from maas_dyn.cli._common.exits import ExitCode, UsageError
+from maas_dyn.cli._common.options import new_parser
+from maas_dyn.cli._common.profiles import Profile
+from maas_dyn.cli._common.runtime import Runtime
 from maas_dyn.errors import MaasDynError
 from maas_dyn.health.checks import Report, Threshold, is_fatal, unreachable_report
 from maas_dyn.health.output import FORMATS, render
@@ -178,8 +178,8 @@ def maas_health(name: str, argv: list[str], runtime: Runtime) -> int:
     Returns:
         The exit code: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN.
     """
-    from maas_dyn.cli.profiles import ENV_PROFILE
-    from maas_dyn.cli.session import Session, open_session
+    from maas_dyn.cli._common.profiles import ENV_PROFILE
+    from maas_dyn.cli.maas.session import Session, open_session
     from maas_dyn.health.maas_rules import THRESHOLDS, check_maas
     from maas_dyn.maas.client import DescriptionChangedWarning
 

@@ -13,8 +13,8 @@ import re
 import textwrap
 from collections.abc import Iterable, Sequence
 
-from maas_dyn.cli.exits import EXIT_CODES
-from maas_dyn.cli.parser import OPTIONS, Target, usage_line
+from maas_dyn.cli._common.exits import EXIT_CODES
+from maas_dyn.cli.maas.parser import OPTIONS, Target, usage_line
 from maas_dyn.maas.describe import Description, HandlerSpec
 from maas_dyn.maas.docparse import parse_action_doc
 

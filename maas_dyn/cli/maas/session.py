@@ -15,8 +15,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
-from maas_dyn.cli.profiles import ENV_PROFILE, Profile, ProfileStore, split_api_url
-from maas_dyn.cli.runtime import Runtime
+from maas_dyn.cli._common.profiles import ENV_PROFILE, Profile, ProfileStore, split_api_url
+from maas_dyn.cli._common.runtime import Runtime
 from maas_dyn.maas.client import Client
 from maas_dyn.maas.response import Response
 

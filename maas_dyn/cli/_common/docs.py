@@ -17,8 +17,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TextIO
 
-from maas_dyn.cli.descriptions import maas_description, truenas_methods
-from maas_dyn.cli.runtime import Runtime
+from maas_dyn.cli._common.descriptions import maas_description, truenas_methods
+from maas_dyn.cli._common.runtime import Runtime
 from maas_dyn.health.reference import (
     RefNamespace,
     maas_reference,

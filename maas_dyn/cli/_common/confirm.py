@@ -11,8 +11,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from maas_dyn.cli.exits import CLIError, UsageError
-from maas_dyn.cli.runtime import Runtime
+from maas_dyn.cli._common.exits import CLIError, UsageError
+from maas_dyn.cli._common.runtime import Runtime
 
 __all__ = ["NotConfirmed", "confirm", "describe_selection", "filters_text"]
 

@@ -19,7 +19,7 @@ workflow accepts ``--concurrency N``, ``--retries N``, ``--timeout``/``--interva
 seconds for waits, ``-o json|yaml|table``, ``-k``, ``--yes`` and ``--dry-run``; it prints
 one row per machine and a summary, with a progress bar on a terminal, and exits 1 if any
 machine failed. Filters are checked as for ``--all-matching`` (see
-:mod:`maas_dyn.cli.bulk`): unknown keys are refused before anything is sent, the machines
+:mod:`maas_dyn.cli.maas.bulk`): unknown keys are refused before anything is sent, the machines
 they select are listed, and a workflow that changes machines asks before acting on more
 than one of them (``--yes`` for scripts). ``--dry-run`` lists what would be done (for
 ``tag``, which tag each machine would get) and changes nothing. Ctrl-C stops at once and
@@ -36,20 +36,20 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from maas_dyn.cli.bulk import interrupted_exit, outcome_rows, write_outcomes
-from maas_dyn.cli.confirm import confirm, describe_selection
-from maas_dyn.cli.exits import ExitCode, UsageError
-from maas_dyn.cli.output import FORMATTERS
-from maas_dyn.cli.parser import (
+from maas_dyn.cli._common.confirm import confirm, describe_selection
+from maas_dyn.cli._common.exits import ExitCode, UsageError
+from maas_dyn.cli._common.options import new_parser
+from maas_dyn.cli._common.output import FORMATTERS
+from maas_dyn.cli._common.profiles import ENV_PROFILE
+from maas_dyn.cli._common.runtime import Runtime
+from maas_dyn.cli.maas.bulk import interrupted_exit, outcome_rows, write_outcomes
+from maas_dyn.cli.maas.parser import (
     DEFAULT_INTERVAL,
     DEFAULT_TIMEOUT,
     FORMATS,
-    new_parser,
     parse_filters,
 )
-from maas_dyn.cli.profiles import ENV_PROFILE
-from maas_dyn.cli.runtime import Runtime
-from maas_dyn.cli.session import open_session
+from maas_dyn.cli.maas.session import open_session
 from maas_dyn.maas.client import Client
 from maas_dyn.workflows import power, provisioning, tagging
 from maas_dyn.workflows._common import select_machines

@@ -1,7 +1,7 @@
 """``maas-dyn diff OLD NEW`` and ``truenas-dyn diff OLD NEW``: what changes in an upgrade.
 
 Each side is a shipped release, a description file or a profile (its live server); see
-:mod:`maas_dyn.cli.descriptions`. The diff itself is :mod:`maas_dyn.health.diff`.
+:mod:`maas_dyn.cli._common.descriptions`. The diff itself is :mod:`maas_dyn.health.diff`.
 """
 
 from __future__ import annotations
@@ -10,8 +10,8 @@ import argparse
 from collections.abc import Callable, Mapping
 from typing import Any, TextIO
 
-from maas_dyn.cli.descriptions import Source, maas_description, truenas_methods
-from maas_dyn.cli.runtime import Runtime
+from maas_dyn.cli._common.descriptions import Source, maas_description, truenas_methods
+from maas_dyn.cli._common.runtime import Runtime
 from maas_dyn.health.diff import (
     ApiSurface,
     ReleaseDiff,

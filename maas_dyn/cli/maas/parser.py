@@ -15,14 +15,15 @@ from __future__ import annotations
 import argparse
 import os
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from itertools import takewhile
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any
 
 from maas_dyn._dynamic import closest
-from maas_dyn.cli.exits import UsageError, unknown
+from maas_dyn.cli._common.exits import UsageError, unknown
+from maas_dyn.cli._common.options import Option, new_parser
 from maas_dyn.maas.describe import ActionSpec, Description, HandlerSpec
 from maas_dyn.maas.docparse import parse_action_doc
 
@@ -30,13 +31,11 @@ __all__ = [
     "BARE_WORD_FIELDS",
     "FORMATS",
     "OPTIONS",
-    "Option",
     "Options",
     "Target",
     "documented_params",
     "find_action",
     "find_handler",
-    "new_parser",
     "parse_fields",
     "parse_filters",
     "parse_options",
@@ -101,29 +100,6 @@ def parse_filters(text: str) -> tuple[tuple[str, str], ...]:
     return tuple((key.strip(), value) for key, _, value in pairs)
 
 
-@dataclass(frozen=True)
-class Option:
-    """One option of profile commands.
-
-    Attributes:
-        flags: Its spellings.
-        dest: Attribute name in :class:`Options`.
-        help: One-line help.
-        metavar: Name of its value; ``None`` for a flag without value.
-        convert: Converts the value.
-        choices: Allowed values.
-        default: Value when not given.
-    """
-
-    flags: tuple[str, ...]
-    dest: str
-    help: str
-    metavar: str | None = None
-    convert: Callable[[str], Any] = str
-    choices: tuple[str, ...] | None = None
-    default: Any = None
-
-
 OPTIONS: tuple[Option, ...] = (
     Option(("-o", "--output"), "output",
            "Print JSON answers as json (pretty), yaml or table; default: as sent "
@@ -155,34 +131,6 @@ OPTIONS: tuple[Option, ...] = (
            "what would be done to them; send nothing that changes anything."),
     Option(("-h", "--help"), "help", "Show help for the profile, handler or action given."),
 )
-
-
-class _Parser(argparse.ArgumentParser):
-    """An argparse parser whose errors are :class:`UsageError` with suggestions."""
-
-    def error(self, message: str) -> NoReturn:
-        words = message.partition("unrecognized arguments:")[2].split()
-        flags = [flag for action in self._actions for flag in action.option_strings]
-        hint = closest(words[0], flags) if words else []
-        suffix = f"; did you mean {', '.join(hint)}?" if hint else ""
-        raise UsageError(f"{message}{suffix} (see `{self.prog} -h`)")
-
-
-def new_parser(prog: str, description: str = "", usage: str | None = None, *,
-               add_help: bool = True) -> argparse.ArgumentParser:
-    """Create a parser whose errors become one-line usage errors (exit code 2).
-
-    Args:
-        prog: Program name shown in messages, e.g. ``"maas-dyn login"``.
-        description: Help text.
-        usage: Usage line, if argparse's own is not right.
-        add_help: Whether argparse handles ``-h`` itself.
-
-    Returns:
-        The parser (abbreviated options are not accepted).
-    """
-    return _Parser(prog=prog, description=description, usage=usage, allow_abbrev=False,
-                   add_help=add_help)
 
 
 @dataclass(frozen=True)
