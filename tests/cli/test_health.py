@@ -197,6 +197,22 @@ def test_health_stops_quietly_when_the_reader_goes_away(maas_sim: MAASSimulator)
     assert "Traceback" not in done.stderr and "BrokenPipe" not in done.stderr
 
 
+def test_truenas_health_stops_quietly_when_the_reader_goes_away(
+        nas_sim: TrueNASSimulator) -> None:
+    import os
+    import subprocess
+    import sys
+
+    from tests.cli.conftest import ROOT
+
+    done = subprocess.run(
+        f"{sys.executable} -m maas_dyn.cli.truenas nas health --watch 0.01 --count 100000 "
+        f"| head -c 20", shell=True, capture_output=True, text=True, timeout=120, cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert done.stdout == "TrueNAS health OK: w"[:20]
+    assert "Traceback" not in done.stderr and "BrokenPipe" not in done.stderr
+
+
 def test_alerts_are_counted_not_their_levels() -> None:
     from maas_dyn.health.checks import Finding, RuleResult
     from maas_dyn.health.output import text

@@ -443,3 +443,4 @@ def no_client_threads_left() -> Iterator[None]:
     before = ours()
     yield
     assert not {t for t in ours() - before if t.is_alive()}
+

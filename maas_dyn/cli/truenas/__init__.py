@@ -25,7 +25,7 @@ import sys
 from typing import Any
 
 from maas_dyn.cli._common.commands import Command, load_command
-from maas_dyn.cli._common.exits import CLIError, ExitCode, UsageError, exit_code_for
+from maas_dyn.cli._common.exits import CLIError, ExitCode, UsageError, closed_pipe, exit_code_for
 from maas_dyn.cli._common.recording import take_record_option, truenas_recording
 from maas_dyn.cli._common.runtime import Runtime
 from maas_dyn.cli.truenas.output import EXIT_CODES
@@ -164,6 +164,8 @@ def main(argv: list[str] | None = None) -> int:
         record, args = take_record_option(sys.argv[1:] if argv is None else argv)
         with runtime.library_messages(), truenas_recording(record):
             return int(_dispatch(args, runtime))
+    except BrokenPipeError:  # `truenas-dyn ... | head`: the reader went away
+        return closed_pipe()
     except KeyboardInterrupt:
         runtime.note("interrupted (a job keeps running on the server)")
         return ExitCode.INTERRUPTED
