@@ -70,6 +70,11 @@ class _Watchdog:
         with self._cond:
             ticket.active = False
             ticket.connection = None
+            # Drop finished tickets from the top now: the watchdog sleeps until the top's
+            # deadline, so leaving them to it kept every call's ticket for a whole deadline
+            # (the soak's memory bound caught it).
+            while self._heap and not self._heap[0][2].active:
+                heapq.heappop(self._heap)
 
     def attach(self, connection: Any) -> None:
         ticket: Ticket | None = getattr(_current, "ticket", None)
