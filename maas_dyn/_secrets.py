@@ -61,6 +61,10 @@ SECRET_NAMES: tuple[SecretName, ...] = (
     SecretName(r"(^|_)k_g$", "IPMI K_g BMC keys (MAAS power_parameters_k_g)"),
     SecretName(r"^(unix|smb|key|nt|lm|pw|password)_?hash$",
                "password and key hashes: TrueNAS user unixhash/smbhash, api_key keyhash"),
+    SecretName(r"^(client|server|stored)_?key$|^salt$|^rfc_str$|^(client_)?proof$",
+               "SCRAM: derived API key material (ClientKey, ServerKey, StoredKey, salt; "
+               "api_key entries and profiles), auth.login_ex SCRAM messages (rfc_str carries "
+               "the client proof and the server signature)"),
     SecretName(r"^oauth_(signature|nonce)$",
                "OAuth header parameters a server may echo (the PLAINTEXT signature is "
                "&token_secret)"),

@@ -52,10 +52,10 @@ from maas_dyn.truenas.login import (
     check_api_key_transport,
     login,
 )
-from maas_dyn.truenas.scram import DerivedApiKey
 from maas_dyn.truenas.messages import Event
 from maas_dyn.truenas.methods import Methods, MethodSpec, Tree, build_tree
 from maas_dyn.truenas.schema import validate_params
+from maas_dyn.truenas.scram import DerivedApiKey
 from maas_dyn.truenas.transport import (
     CallLimits,
     Connection,

@@ -21,7 +21,13 @@ from dataclasses import dataclass
 from typing import Any, Literal, NoReturn
 
 from maas_dyn._scram import ScramSyntaxError, tls_server_end_point
-from maas_dyn.errors import APIError, AuthenticationError, ConfigurationError, MethodNotFound
+from maas_dyn.errors import (
+    APIError,
+    AuthenticationError,
+    CallError,
+    ConfigurationError,
+    MethodNotFound,
+)
 from maas_dyn.truenas.endpoint import Endpoint, is_loopback, parse_endpoint
 from maas_dyn.truenas.scram import (
     STEP_FINAL,
@@ -50,6 +56,10 @@ CallFn = Callable[[str, list[Any]], Any]
 OTPSource = str | Callable[[], str]
 ApiKeyMechanism = Literal["auto", "SCRAM", "API_KEY_PLAIN"]
 API_KEY_MECHANISMS: tuple[str, ...] = ("auto", "SCRAM", "API_KEY_PLAIN")
+
+# errnames of "mechanism not allowed at the current authenticator level" (EOPNOTSUPP;
+# Linux spells it ENOTSUP too).
+_REFUSED_MECHANISM = frozenset({"EOPNOTSUPP", "ENOTSUP"})
 
 # A callable OTP source (a prompt) may be asked again after a wrong code, this often.
 MAX_OTP_ATTEMPTS = 3
@@ -408,6 +418,14 @@ def login(call: CallFn, credentials: Credentials, url: str,
         except MethodNotFound:
             _log.info("%s has no auth.login_ex; logging in with %s", url,
                       mechanism.legacy_method)
+        except CallError as exc:
+            if exc.errname not in _REFUSED_MECHANISM:
+                raise
+            _fail(attempt, f"the server does not allow the {mechanism.name} mechanism "
+                  "(its authenticator level forbids it)",
+                  "see auth.mechanism_choices for what it allows"
+                  + ("; API keys log in by SCRAM unless api_key_mechanism='API_KEY_PLAIN'"
+                     if credentials.api_key else ""))
         else:
             _answer(attempt, reply)
             credentials.used = mechanism.name

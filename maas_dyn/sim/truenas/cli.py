@@ -34,6 +34,19 @@ def build_parser() -> argparse.ArgumentParser:
                         help="simulated seconds per real second (default: %(default)s)")
     parser.add_argument("--seed", type=int, default=0,
                         help="seed of everything random (default: %(default)s)")
+    parser.add_argument("--auth-mechanisms", metavar="MECH,...",
+                        type=lambda text: [m.strip() for m in text.split(",") if m.strip()],
+                        help="accept only these auth.login_ex mechanisms, as a hardened box "
+                             "does (e.g. SCRAM or SCRAM,PASSWORD_PLAIN); default: all the "
+                             "release offers")
+    parser.add_argument("--tls-cert", metavar="PEM",
+                        help="serve wss:// and https:// with this certificate (chain; may "
+                             "include the key); SCRAM logins then bind to it")
+    parser.add_argument("--tls-key", metavar="PEM",
+                        help="the private key, when not in --tls-cert")
+    parser.add_argument("--scram-iterations", type=int, default=500_000, metavar="N",
+                        help="PBKDF2 iterations of API keys' SCRAM keys (default: "
+                             "%(default)s, as the middleware)")
     return parser
 
 
@@ -47,6 +60,7 @@ def _banner(sim: TrueNASSimulator) -> str:
         f"  api key:      {sim.username} / {sim.api_key}",
         f"  otp user:     {sim.otp_username} / {sim.otp_password}",
         f"  otp secret:   {sim.otp_secret}",
+        f"  mechanisms:   {', '.join(sim.auth_mechanisms)}",
         "Press Ctrl-C to stop.",
     ))
 
@@ -70,7 +84,9 @@ def main(argv: list[str] | None = None) -> int:
     previous = {sig: signal.signal(sig, _stop) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
         with TrueNASSimulator(version=args.version, speed=args.speed, seed=args.seed,
-                              port=args.port) as sim:
+                              port=args.port, auth_mechanisms=args.auth_mechanisms,
+                              tls_cert=args.tls_cert, tls_key=args.tls_key,
+                              scram_iterations=args.scram_iterations) as sim:
             sys.stdout.write(_banner(sim) + "\n")
             sys.stdout.flush()
             while not requested:

@@ -24,6 +24,7 @@ import json
 import re
 import select
 import socket
+import ssl
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -403,6 +404,11 @@ def upload_connection_class(endpoints: HttpEndpoints, stopping: Callable[[], boo
         def __init__(self, sock: socket.socket, *args: Any, **kwargs: Any):
             if refuse_if_over_capacity(sock):
                 raise _AnsweredOverHttp()
+            if isinstance(sock, ssl.SSLSocket):
+                # A TLS socket cannot be peeked (no MSG_PEEK): over TLS (served for SCRAM
+                # channel binding) uploads are not intercepted; WebSockets and GETs work.
+                super().__init__(sock, *args, **kwargs)
+                return
             head = _peek_head(sock, stopping, bounds.open_timeout)
             length = _content_length(head)
             if length:

@@ -97,6 +97,9 @@ class Runtime:
         counts: Calls received per method.
         rng: Seeded randomness for anything that should be reproducible.
         hostname: Host name of the simulated system.
+        auth_mechanisms: The ``auth.login_ex`` mechanisms accepted (and listed by
+            ``auth.mechanism_choices``); ``OTP_TOKEN`` is always allowed as a second step.
+        scram_iterations: PBKDF2 iterations of the SCRAM keys derived for API keys.
     """
 
     catalog: Catalog
@@ -109,3 +112,5 @@ class Runtime:
     counts: CallCounter = field(default_factory=CallCounter)
     rng: random.Random = field(default_factory=random.Random)
     hostname: str = "truenas-sim"
+    auth_mechanisms: tuple[str, ...] = ("API_KEY_PLAIN", "TOKEN_PLAIN", "PASSWORD_PLAIN")
+    scram_iterations: int = 500_000

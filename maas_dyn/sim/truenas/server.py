@@ -7,6 +7,7 @@ legacy protocol; everything else is HTTP (:mod:`maas_dyn.sim.truenas.http`).
 from __future__ import annotations
 
 import logging
+import ssl
 import threading
 from collections.abc import Callable
 from urllib.parse import urlsplit
@@ -44,11 +45,15 @@ class Server:
         port: TCP port; 0 picks a free one.
         stopping: Set when the simulator stops.
         limits: Connection, deadline and upload limits (defaults when None).
+        tls: Serve TLS with this context, and the ``tls-server-end-point`` binding of
+            its certificate (for SCRAM channel binding); ``None`` serves plain.
     """
 
     def __init__(self, rt: Runtime, dispatcher: Dispatcher, port: int,
-                 stopping: threading.Event, limits: ServerLimits | None = None):
+                 stopping: threading.Event, limits: ServerLimits | None = None,
+                 *, tls: tuple[ssl.SSLContext, bytes] | None = None):
         self._rt = rt
+        self._tls = tls
         self._limits = limits = limits or ServerLimits()
         self._dispatcher = dispatcher
         self._lock = threading.Lock()
@@ -64,6 +69,7 @@ class Server:
             self._handle, HOST, port, process_request=endpoints.process_request,
             create_connection=upload_connection_class(endpoints, stopping.is_set, limits),
             compression=None, open_timeout=limits.open_timeout,
+            ssl=tls[0] if tls is not None else None,
             max_size=_MAX_FRAME, close_timeout=_CLOSE_TIMEOUT, logger=wire_logger())
         # One thread per connection is websockets' model; the cap bounds how many.
         self._server.handler = bounded_handler(self._server.handler,
@@ -97,6 +103,9 @@ class Server:
         factory = self._protocols[urlsplit(websocket.request.path).path]
         connection = Connection(websocket, self._rt.events, factory(),
                                 auth_timeout=self._limits.auth_timeout)
+        if self._tls is not None:
+            connection.session.tls = True
+            connection.session.channel_binding = self._tls[1]
         with self._lock:
             self._connections.add(connection)
         try:

@@ -12,7 +12,7 @@ from typing import Any, Protocol
 from maas_dyn.sim.truenas import rpc
 from maas_dyn.sim.truenas.auth import Credentials
 
-__all__ = ["NullTransport", "PendingLogin", "Session", "Transport"]
+__all__ = ["NullTransport", "PendingLogin", "PendingScram", "Session", "Transport"]
 
 _log = logging.getLogger("maas_dyn.sim.truenas")
 
@@ -57,6 +57,29 @@ class PendingLogin:
 
 
 @dataclass
+class PendingScram:
+    """A SCRAM login between its two steps (``SERVER_FIRST_RESPONSE`` was answered).
+
+    Attributes:
+        username: The user named in the client-first message.
+        key_id: The API key id named with it.
+        keys: The key's ScramKeys (salt, iterations, StoredKey, ServerKey).
+        gs2_header: The client's GS2 header, e.g. ``"n,,"`` or ``"p=tls-server-end-point,,"``.
+        client_first_bare: The client-first message without its GS2 header.
+        server_first: The server-first message sent.
+        nonce: The combined nonce, as sent (base64).
+    """
+
+    username: str
+    key_id: int
+    keys: Any = field(repr=False)
+    gs2_header: str
+    client_first_bare: str
+    server_first: str
+    nonce: str
+
+
+@dataclass
 class Session:
     """State of one connection.
 
@@ -67,6 +90,10 @@ class Session:
         id: Session id, sent as ``session`` by the legacy endpoint.
         credentials: Set once logged in.
         pending: A login waiting for an OTP.
+        scram: A SCRAM login waiting for its client-final message.
+        tls: The connection came over TLS.
+        channel_binding: The ``tls-server-end-point`` value of the certificate this
+            server presents (TLS only); what a channel-bound SCRAM proof must carry.
         legacy_jobs: Job methods answer the job id (True) or wait for the result.
         private_methods: Echo of ``core.set_options``.
         py_exceptions: Echo of ``core.set_options``.
@@ -80,6 +107,9 @@ class Session:
     id: str = field(default_factory=lambda: str(uuid.uuid4()))
     credentials: Credentials | None = None
     pending: PendingLogin | None = None
+    scram: PendingScram | None = None
+    tls: bool = False
+    channel_binding: bytes | None = field(default=None, repr=False)
     legacy_jobs: bool = True
     private_methods: bool = False
     py_exceptions: bool = False
@@ -132,4 +162,5 @@ class Session:
         """Forget the credentials and subscriptions, as ``auth.logout`` does."""
         self.credentials = None
         self.pending = None
+        self.scram = None
         self.subscriptions.clear()

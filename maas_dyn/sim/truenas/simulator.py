@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import random
+import re
+import ssl
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from types import TracebackType
 from typing import Any
 
+from maas_dyn._scram import DEFAULT_ITERATIONS, tls_server_end_point
 from maas_dyn.sim.truenas import totp
 from maas_dyn.sim.truenas.catalog import Catalog
 from maas_dyn.sim.truenas.clock import SimClock
@@ -22,6 +25,7 @@ from maas_dyn.sim.truenas.seed import seed as seed_state
 from maas_dyn.sim.truenas.server import HOST, Server
 from maas_dyn.sim.truenas.services import HANDLERS
 from maas_dyn.sim.truenas.services.alerts import raise_alert
+from maas_dyn.sim.truenas.services.auth import offered_mechanisms
 from maas_dyn.sim.truenas.state import State
 
 __all__ = ["TrueNASSimulator"]
@@ -44,11 +48,26 @@ class TrueNASSimulator:
         job_workers: Jobs that may run at once.
         limits: Connection, deadline and upload limits of the server
             (:class:`~maas_dyn.sim.truenas.limits.ServerLimits`; defaults when None).
+        auth_mechanisms: Accept only these ``auth.login_ex`` mechanisms, as a hardened
+            box whose authenticator level allows fewer (e.g. ``["SCRAM"]``); default:
+            every mechanism the description offers (``SCRAM`` from 26.0).
+        tls_cert: Serve ``wss://``/``https://`` with this PEM certificate (chain; may
+            hold the key too). SCRAM logins may then bind to it.
+        tls_key: The PEM private key, when not in ``tls_cert``.
+        scram_iterations: PBKDF2 iterations of API keys' SCRAM keys (the middleware
+            uses 500000; clients accept 50000 to 5000000).
+
+    Raises:
+        ValueError: ``auth_mechanisms`` names a mechanism the description does not
+            offer, or ``tls_cert`` holds no certificate.
     """
 
     def __init__(self, version: str = "25.10", speed: float = 50.0, seed: int = 0,
                  port: int = 0, *, hostname: str = "truenas-sim", job_workers: int = 4,
-                 limits: ServerLimits | None = None):
+                 limits: ServerLimits | None = None,
+                 auth_mechanisms: Sequence[str] | None = None,
+                 tls_cert: str | None = None, tls_key: str | None = None,
+                 scram_iterations: int = DEFAULT_ITERATIONS):
         self._limits = limits
         self._stopping = threading.Event()
         catalog = Catalog(version)
@@ -57,9 +76,18 @@ class TrueNASSimulator:
         self._secrets = seed_state(state, rng)
         events = EventHub()
         self._faults = Faults(seed)
+        login_ex = catalog.get("auth.login_ex")
+        offered = offered_mechanisms(login_ex.accepts if login_ex is not None else [])
+        allowed = tuple(auth_mechanisms) if auth_mechanisms is not None else offered
+        unknown = sorted(set(allowed) - set(offered))
+        if unknown:
+            raise ValueError(f"TrueNAS {version} does not offer the login mechanism(s) "
+                             f"{', '.join(unknown)}; it offers {', '.join(offered)}")
+        self._tls = _tls(tls_cert, tls_key) if tls_cert else None
         self._rt = Runtime(catalog, state, events, JobManager(events, self._faults, job_workers),
                            SimClock(speed, self._stopping), self._faults, rng=rng,
-                           hostname=hostname)
+                           hostname=hostname, auth_mechanisms=allowed,
+                           scram_iterations=scram_iterations)
         self._dispatcher = Dispatcher(self._rt, HANDLERS)
         self._conditions = Conditions(self._rt)
         self._requested_port = port
@@ -87,7 +115,7 @@ class TrueNASSimulator:
                 raise RuntimeError("a stopped TrueNAS simulator cannot start again; "
                                    "make a new one")
             self._server = Server(self._rt, self._dispatcher, self._requested_port,
-                                  self._stopping, self._limits)
+                                  self._stopping, self._limits, tls=self._tls)
             self._server.start()
         return self
 
@@ -146,7 +174,7 @@ class TrueNASSimulator:
                 return
             try:
                 replacement = Server(self._rt, self._dispatcher, port, self._stopping,
-                                     self._limits)
+                                     self._limits, tls=self._tls)
             except OSError as exc:
                 raise RuntimeError(
                     f"cannot listen on port {port} again after the restart: {exc}") from exc
@@ -174,18 +202,23 @@ class TrueNASSimulator:
 
     @property
     def base_url(self) -> str:
-        """``http://127.0.0.1:<port>``."""
-        return f"http://{HOST}:{self.port}"
+        """``http://127.0.0.1:<port>`` (``https://`` with TLS)."""
+        return f"{'https' if self._tls else 'http'}://{HOST}:{self.port}"
 
     @property
     def url(self) -> str:
-        """The JSON-RPC endpoint, ``ws://127.0.0.1:<port>/api/current``."""
-        return f"ws://{HOST}:{self.port}/api/current"
+        """The JSON-RPC endpoint, ``ws://127.0.0.1:<port>/api/current`` (``wss://`` with TLS)."""
+        return f"{'wss' if self._tls else 'ws'}://{HOST}:{self.port}/api/current"
 
     @property
     def legacy_url(self) -> str:
-        """The legacy endpoint, ``ws://127.0.0.1:<port>/websocket``."""
-        return f"ws://{HOST}:{self.port}/websocket"
+        """The legacy endpoint, ``ws://127.0.0.1:<port>/websocket`` (``wss://`` with TLS)."""
+        return f"{'wss' if self._tls else 'ws'}://{HOST}:{self.port}/websocket"
+
+    @property
+    def auth_mechanisms(self) -> tuple[str, ...]:
+        """The ``auth.login_ex`` mechanisms accepted (``auth.mechanism_choices``)."""
+        return self._rt.auth_mechanisms
 
     @property
     def version(self) -> str:
@@ -294,3 +327,17 @@ class TrueNASSimulator:
             The alert.
         """
         return raise_alert(self._rt, klass, text, level, args)
+
+
+_PEM_CERT = re.compile(r"-----BEGIN CERTIFICATE-----.+?-----END CERTIFICATE-----", re.S)
+
+
+def _tls(cert: str, key: str | None) -> tuple[ssl.SSLContext, bytes]:
+    """A server TLS context, and the channel binding of the certificate it presents."""
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert, key)
+    with open(cert, encoding="ascii") as handle:
+        first = _PEM_CERT.search(handle.read())
+    if first is None:
+        raise ValueError(f"{cert} holds no PEM certificate")
+    return context, tls_server_end_point(ssl.PEM_cert_to_DER_cert(first.group(0)))

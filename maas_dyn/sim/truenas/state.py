@@ -36,6 +36,8 @@ class State:
         passwords: ``{username: password}``.
         otp_secrets: ``{username: base32 secret}`` of users with two-factor auth.
         api_key_secrets: ``{key id: secret}``; the key string is ``"<id>-<secret>"``.
+        api_key_scram: ``{key id: (secret, ScramKeys)}``: the salt, iterations, StoredKey
+            and ServerKey the middleware keeps per key (26.0+), derived on first use.
         files: Contents of simulated files, ``{path: bytes}``.
         booted_at: When the simulated system "booted".
     """
@@ -48,6 +50,7 @@ class State:
         self.passwords: dict[str, str] = {}
         self.otp_secrets: dict[str, str] = {}
         self.api_key_secrets: dict[int, str] = {}
+        self.api_key_scram: dict[int, tuple[str, Any]] = {}
         self.files: dict[str, bytes] = {}
         self.booted_at = datetime.now(timezone.utc)
         self._ids: defaultdict[str, int] = defaultdict(int)

@@ -1,7 +1,11 @@
 """``auth.*`` and ``api_key.*``: logins, tokens and API keys.
 
 ``auth.login_ex`` follows the middleware's ``AuthService.login_ex``: PASSWORD_PLAIN,
-API_KEY_PLAIN and TOKEN_PLAIN mechanisms; a password login of a user with two-factor
+API_KEY_PLAIN and TOKEN_PLAIN mechanisms, and SCRAM (SHA-512, RFC 5802, for API keys;
+channel binding ``tls-server-end-point`` over TLS) where the description offers it
+(26.0+). Mechanisms outside the runtime's ``auth_mechanisms`` (what the authenticator
+level allows; ``--auth-mechanisms``) are a CallError (EOPNOTSUPP), and
+``auth.mechanism_choices`` lists exactly those. A password login of a user with two-factor
 authentication answers OTP_REQUIRED and expects OTP_TOKEN next (three wrong codes end the
 attempt with AUTH_ERR); an OTP_TOKEN without a pending login is a CallError (EINVAL); any
 other mechanism abandons a pending login. Failures answer AUTH_ERR after a one-second
@@ -13,11 +17,25 @@ from __future__ import annotations
 import copy
 import errno
 import hashlib
+import hmac
 import secrets
 from collections.abc import Callable
 from datetime import datetime, timezone
 from typing import Any
 
+from maas_dyn._scram import (
+    CB_TLS_SERVER_END_POINT,
+    NONCE_BYTES,
+    ScramKeys,
+    ScramSyntaxError,
+    auth_message,
+    b64,
+    derive_keys,
+    parse_attributes,
+    recover_client_key,
+    server_signature,
+    unb64,
+)
 from maas_dyn.sim.truenas import totp
 from maas_dyn.sim.truenas.auth import Credentials
 from maas_dyn.sim.truenas.exceptions import CallError, ValidationErrors
@@ -26,10 +44,11 @@ from maas_dyn.sim.truenas.registry import Call, MethodTable
 from maas_dyn.sim.truenas.schema import conform
 from maas_dyn.sim.truenas.services.accounts import find_user, user_object
 from maas_dyn.sim.truenas.services.crud import Resource
-from maas_dyn.sim.truenas.session import PendingLogin, Session
+from maas_dyn.sim.truenas.session import PendingLogin, PendingScram, Session
 from maas_dyn.sim.truenas.state import State
 
-__all__ = ["api_key_owner", "api_key_string", "methods", "new_api_key"]
+__all__ = ["api_key_owner", "api_key_scram_keys", "api_key_string", "methods",
+           "new_api_key", "offered_mechanisms"]
 
 methods = MethodTable()
 api_keys = Resource("api_key", "API Key")
@@ -38,7 +57,10 @@ api_keys.register(methods, "api_key")
 _MAX_OTP_ATTEMPTS = 3
 _FAIL_DELAY = 1.0
 _AUTHENTICATOR = "LEVEL_1"
-_MECHANISMS = ["API_KEY_PLAIN", "TOKEN_PLAIN", "PASSWORD_PLAIN"]
+# auth.mechanism_choices at authenticator level 1, in the middleware's order
+# (utils/auth.py AA_LEVEL1); SCRAM where the description knows the mechanism (26.0+).
+_MECHANISMS = ["API_KEY_PLAIN", "TOKEN_PLAIN", "PASSWORD_PLAIN", "SCRAM"]
+_SALT_BYTES = 16  # utils/crypto.py generate_api_key_auth_data
 
 Response = dict[str, Any]
 
@@ -138,11 +160,148 @@ def _otp(call: Call, data: dict[str, Any]) -> Response:
     return {"response_type": "AUTH_ERR"}
 
 
+def offered_mechanisms(catalog_accepts: list[dict[str, Any]]) -> tuple[str, ...]:
+    """The ``auth.login_ex`` mechanisms a description offers (level 1, middleware order).
+
+    Args:
+        catalog_accepts: ``auth.login_ex``'s ``accepts`` schemas.
+
+    Returns:
+        The mechanisms, without ``OTP_TOKEN`` (a second step, not a choice).
+    """
+    text = repr(catalog_accepts)
+    return tuple(m for m in _MECHANISMS if m != "SCRAM" or "'SCRAM'" in text)
+
+
+def api_key_scram_keys(state: State, key_id: int, iterations: int) -> ScramKeys | None:
+    """The SCRAM keys the middleware keeps for an API key (derived once per secret).
+
+    The middleware stores salt, iterations, StoredKey and ServerKey per key
+    (``account_api_key``; ``utils/crypto.py`` ``generate_api_key_auth_data``: a 16-byte
+    salt, PBKDF2-SHA512 of the part of the key after ``<id>-``).
+
+    Args:
+        state: The state.
+        key_id: The key's id.
+        iterations: PBKDF2 iterations for a key derived now.
+
+    Returns:
+        The keys, or ``None`` when the key does not exist.
+    """
+    with state.lock:
+        secret = state.api_key_secrets.get(key_id)
+        cached = state.api_key_scram.get(key_id)
+    if secret is None:
+        return None
+    if cached is not None and cached[0] == secret:
+        keys: ScramKeys = cached[1]
+        return keys
+    keys = derive_keys(secret.encode(), secrets.token_bytes(_SALT_BYTES), iterations)
+    with state.lock:
+        state.api_key_scram[key_id] = (secret, keys)
+    return keys
+
+
+def _scram_user_key(state: State, name: str) -> tuple[str, dict[str, Any]] | None:
+    username, _, key_id = name.rpartition(":")
+    if not key_id.isdigit() or int(key_id) == 0:
+        return None  # key id 0 is a password SCRAM login, which 26.0 does not offer
+    with state.lock:
+        key = state.tables["api_key"].get(int(key_id))
+        user = find_user(state, username)
+        if (key is None or key["revoked"] or key["username"] != username or user is None
+                or user.get("locked")):
+            return None
+        return username, copy.deepcopy(key)
+
+
+def _scram_first(call: Call, text: str) -> Response:
+    session = call.session
+    flag, comma, rest = text.partition(",")
+    authzid, comma2, bare = rest.partition(",")
+    try:
+        if not comma or not comma2 or authzid:
+            raise ScramSyntaxError("bad GS2 header")
+        attrs = parse_attributes(bare, "nr")
+        nonce = unb64(attrs["r"])
+    except ScramSyntaxError:
+        return _failed(call)
+    if len(nonce) not in (NONCE_BYTES, 2 * NONCE_BYTES):
+        return _failed(call)
+    if flag.startswith("p="):
+        # ScramPamAuthenticator.handle_first_message: binding only over TLS.
+        if flag != f"p={CB_TLS_SERVER_END_POINT}" or not session.tls:
+            return _failed(call)
+    elif flag == "y":
+        # RFC 5802 section 6: the client could bind but thinks this server cannot; over
+        # TLS this server can, so someone stripped it: refuse.
+        if session.tls:
+            return _failed(call)
+    elif flag != "n":
+        return _failed(call)
+    found = _scram_user_key(call.rt.state, attrs["n"])
+    keys = api_key_scram_keys(call.rt.state, found[1]["id"], call.rt.scram_iterations) \
+        if found else None
+    if found is None or keys is None:
+        return _failed(call)
+    combined = b64(nonce + secrets.token_bytes(NONCE_BYTES))
+    server_first = f"r={combined},s={b64(keys.salt)},i={keys.iterations}"
+    session.scram = PendingScram(found[0], found[1]["id"], keys, f"{flag},,", bare,
+                                 server_first, combined)
+    return {"response_type": "SCRAM_RESPONSE", "scram_type": "SERVER_FIRST_RESPONSE",
+            "rfc_str": server_first, "user_info": None}
+
+
+def _scram_final(call: Call, text: str) -> Response:
+    pending = call.session.scram
+    if pending is None:
+        raise CallError("SCRAM authentication is not in progress")
+    call.session.scram = None
+    try:
+        attrs = parse_attributes(text, "crp")
+        proof = unb64(attrs["p"])
+    except ScramSyntaxError:
+        return _failed(call)
+    binding = call.session.channel_binding if pending.gs2_header.startswith("p=") else b""
+    expected_c = b64(pending.gs2_header.encode() + (binding or b""))
+    keys: ScramKeys = pending.keys
+    final_bare = f"c={attrs['c']},r={attrs['r']}"
+    message = auth_message(pending.client_first_bare, pending.server_first, final_bare)
+    try:
+        client_key = recover_client_key(keys.stored_key, message, proof)
+    except ScramSyntaxError:
+        return _failed(call)
+    good = (hmac.compare_digest(attrs["c"], expected_c)
+            and hmac.compare_digest(attrs["r"], pending.nonce)
+            and hmac.compare_digest(hashlib.sha512(client_key).digest(), keys.stored_key))
+    if not good:
+        return _failed(call)
+    with call.rt.state.lock:
+        key = call.rt.state.tables["api_key"].get(pending.key_id)
+        name = key["name"] if key is not None else ""
+    credentials = Credentials("API_KEY", pending.username,
+                              api_key={"id": pending.key_id, "name": name})
+    _logged_in(call, credentials, {"user_info": False})
+    return {"response_type": "SCRAM_RESPONSE", "scram_type": "SERVER_FINAL_RESPONSE",
+            "rfc_str": f"v={b64(server_signature(keys.server_key, message))}",
+            "user_info": _me(call.rt.state, credentials)}
+
+
+def _scram(call: Call, data: dict[str, Any]) -> Response:
+    if data["scram_type"] == "CLIENT_FIRST_MESSAGE":
+        call.session.scram = None  # a new conversation replaces an unfinished one
+        return _scram_first(call, data["rfc_str"])
+    if data["scram_type"] == "CLIENT_FINAL_MESSAGE":
+        return _scram_final(call, data["rfc_str"])
+    raise CallError(f"{data['scram_type']}: invalid SCRAM type")
+
+
 _LOGIN_MECHANISMS: dict[str, Callable[[Call, dict[str, Any]], Response]] = {
     "PASSWORD_PLAIN": _password,
     "API_KEY_PLAIN": _api_key,
     "TOKEN_PLAIN": _token,
     "OTP_TOKEN": _otp,
+    "SCRAM": _scram,
 }
 
 
@@ -150,8 +309,14 @@ def _login_ex(call: Call, data: dict[str, Any]) -> Response:
     mechanism = data["mechanism"]
     if call.session.pending is not None and mechanism != "OTP_TOKEN":
         call.session.pending = None
+    if call.session.scram is not None and mechanism != "SCRAM":
+        call.session.scram = None  # another mechanism abandons a SCRAM conversation
     if call.session.pending is None and mechanism == "OTP_TOKEN":
         raise CallError(f"{mechanism}: no authentication in progress", errno.EINVAL)
+    if mechanism != "OTP_TOKEN" and mechanism not in call.rt.auth_mechanisms:
+        # AuthService.check_auth_mechanism: the authenticator level decides.
+        raise CallError(f"{mechanism}: mechanism is not supported at current authenticator "
+                        "level.", errno.EOPNOTSUPP)
     if mechanism not in _LOGIN_MECHANISMS:
         # e.g. SCRAM (26.0): part of the contract, not of the simulation.
         raise CallError(f"auth.login_ex mechanism {mechanism} is not modelled by the maas_dyn "
@@ -214,8 +379,8 @@ def auth_me(call: Call) -> dict[str, Any]:
 
 @methods.method("auth.mechanism_choices")
 def mechanism_choices(call: Call) -> list[str]:
-    """Answer ``auth.mechanism_choices()`` (authenticator level 1)."""
-    return list(_MECHANISMS)
+    """Answer ``auth.mechanism_choices()``: the mechanisms the server accepts."""
+    return list(call.rt.auth_mechanisms)
 
 
 @methods.method("auth.generate_token")
