@@ -20,6 +20,19 @@ _PARAM_FIELDS = {"param": "text", "type": "type_text", "param-example": "example
 _RETURN_FIELDS = frozenset({"return", "returns", "success"})
 
 
+# Prose that lists a parameter's values, in the wordings MAAS's docs use: "Possible
+# values are: ``standard``, ``ovs``", "Cache mode: ``WRITEBACK``, ...", "Can be ``node``,
+# ``cpu`` or ``gpu``", "Required. ``AUTO``, ``DHCP`` or ``STATIC`` ...". At least two
+# literals; "e.g." lists and "(``virsh`` ... only)" notes are examples, not choices.
+_CHOICES = re.compile(
+    r"(?:(?:possible|valid|allowed|accepted) values (?:are|include)|available options are|"
+    r"supported|choose from|(?:this )?can be(?: either)?|may be|one of|"
+    r"(?:^|\.\s)(?:required|optional)\.|\w:)\s*:?\s*"
+    r"(``[^`]+``(?:(?:\s*,\s*(?:and\s+|or\s+)?|\s+(?:and|or)\s+)``[^`]+``)+)",
+    re.IGNORECASE)
+_LITERAL = re.compile(r"``([^`]+)``")
+
+
 class DocParam(NamedTuple):
     """A parameter documented in an action doc.
 
@@ -36,6 +49,12 @@ class DocParam(NamedTuple):
     type_text: str = ""
     required: bool = False
     example: str = ""
+
+    @property
+    def choices(self) -> tuple[str, ...]:
+        """The values the text lists ("Possible values are: ``a``, ``b``"), or ``()``."""
+        found = _CHOICES.search(self.text)
+        return tuple(dict.fromkeys(_LITERAL.findall(found.group(1)))) if found else ()
 
 
 class ParsedDoc(NamedTuple):

@@ -39,6 +39,16 @@ def test_handlers_actions_and_params(cli: Callable[..., Result]) -> None:
     assert complete(cli, "admin", "machines", "read", "-o", "") == ["json", "yaml", "table"]
 
 
+def test_values_the_docs_list_are_offered(cli: Callable[..., Result]) -> None:
+    assert complete(cli, "admin", "machine", "set-storage-layout", "abc", "storage_layout=") == [
+        f"storage_layout={v}" for v in ("flat", "lvm", "bcache", "vmfs6", "vmfs7", "custom",
+                                        "blank")]
+    assert complete(cli, "admin", "interfaces", "create-bond", "abc",
+                    "bond_lacp_rate=f") == ["bond_lacp_rate=fast"]
+    # "e.g." lists are examples, not choices
+    assert complete(cli, "admin", "dnsresource-records", "create", "rrtype=") == []
+
+
 def test_nothing_to_complete(cli: Callable[..., Result], store: ProfileStore) -> None:
     assert complete(cli, "admin", "machine", "deploy", "abc", "distro_series=ja") == []
     assert complete(cli, "admin", "machine", "deploy", "abc", "distro_series=", "") == []

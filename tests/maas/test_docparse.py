@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from maas_dyn.maas.docparse import parse_action_doc
 
 DEPLOY = (
@@ -47,3 +49,22 @@ def test_non_field_directives_stay_prose() -> None:
     doc = parse_action_doc("Set config\n\nAvailable:\n\n:maas_name: The name.\n:rtype: dict")
     assert ":maas_name: The name." in doc.body
     assert doc.params == {}
+
+
+@pytest.mark.parametrize(("text", "choices"), [
+    ("Optional. Possible values are: ``standard``, ``ovs``.", ("standard", "ovs")),
+    ("Optional. Cache mode: ``WRITEBACK``, ``WRITETHROUGH``, ``WRITEAROUND``.",
+     ("WRITEBACK", "WRITETHROUGH", "WRITEAROUND")),
+    ("Required. ``AUTO``, ``DHCP``, ``STATIC`` or ``LINK_UP`` connection to subnet.",
+     ("AUTO", "DHCP", "STATIC", "LINK_UP")),
+    ("Optional. Can be either ``combined``, ``stdout``, ``stderr``, or ``all``.",
+     ("combined", "stdout", "stderr", "all")),
+    ("Optional. (Default: ``tgz``. Supported: ``tgz``, ``tbz``)", ("tgz", "tbz")),
+    ("Optional. The type (e.g ``cname``, ``mx``, ``ns``).", ()),
+    ("Optional. (``virsh``, ``vmware`` only.) Filter machines.", ()),
+    ("Optional. Just ``one`` literal.", ()),
+])
+def test_choices_listed_in_prose(text: str, choices: tuple[str, ...]) -> None:
+    from maas_dyn.maas.docparse import DocParam
+
+    assert DocParam("p", text).choices == choices

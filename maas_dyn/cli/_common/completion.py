@@ -20,6 +20,7 @@ from maas_dyn.cli._common.runtime import Runtime
 from maas_dyn.cli.maas.parser import FORMATS, OPTIONS, documented_params
 from maas_dyn.errors import DescriptionError
 from maas_dyn.maas.describe import Description
+from maas_dyn.maas.docparse import parse_action_doc
 
 __all__ = ["SCRIPTS", "candidates", "complete_command", "completion_command", "script",
            "truenas_candidates"]
@@ -122,6 +123,20 @@ def _profile_words(runtime: Runtime, profile: str, words: list[str], current: st
     return [] if action is None else [f"{p}=" for p in documented_params(handler, action)]
 
 
+def _value_choices(runtime: Runtime, positional: list[str], current: str) -> list[str]:
+    # `maas-dyn PROFILE HANDLER ACTION ... key=<TAB>`: the values the doc lists for key.
+    if len(positional) < 3 or positional[0] in _PROFILE_COMMANDS:
+        return []
+    description = _description(runtime, positional[0])
+    handler = description.handler(positional[1]) if description is not None else None
+    action = handler.action(positional[2]) if handler is not None else None
+    if action is None:
+        return []
+    key = current.partition("=")[0]
+    param = parse_action_doc(action.doc).params.get(key)
+    return [f"{key}={choice}" for choice in param.choices] if param is not None else []
+
+
 def _sides(dialect: Dialect) -> Callable[[Runtime, list[str]], list[str]]:
     # diff OLD NEW and docs WHAT: a shipped release or a profile (files: the shell's).
     def words(runtime: Runtime, given: list[str]) -> list[str]:
@@ -164,9 +179,11 @@ def candidates(runtime: Runtime, words: Sequence[str]) -> list[str]:
     from maas_dyn.cli.maas import COMMANDS
 
     *before, current = words or [""]
-    if "=" in current or (before and before[-1].endswith("=")):
-        return []  # a value: left to the shell's file completion
     positional, previous = _positionals(before)
+    if "=" in current or (before and before[-1].endswith("=")):
+        # A value: the documented choices of a key=, else the shell's file completion.
+        found = _value_choices(runtime, positional, current) if "=" in current else []
+        return [c for c in found if c.startswith(current)]
     if not positional:
         found = [n for n, c in COMMANDS.items() if not c.hidden] + runtime.store.names()
     elif positional[0] in _PROFILE_COMMANDS:
