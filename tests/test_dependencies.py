@@ -97,9 +97,26 @@ def _imports(files: Iterable[Path]) -> set[str]:
             and top not in ("maas_dyn", "tests", "benchmarks", "examples", "__future__")}
 
 
+def _packages_distributions() -> dict[str, set[str]]:
+    """Top-level module -> distributions, from ``top_level.txt`` and the installed files.
+
+    ``importlib.metadata.packages_distributions()`` reads only ``top_level.txt`` on Python
+    3.10, which wheels built without setuptools (urllib3's) do not have.
+    """
+    provided: dict[str, set[str]] = {}
+    for dist in importlib.metadata.distributions():
+        tops = set((dist.read_text("top_level.txt") or "").split())
+        for file in dist.files or ():
+            if file.suffix == ".py" and not file.parts[0].endswith((".dist-info", ".data")):
+                tops.add(file.parts[0] if len(file.parts) > 1 else file.stem)
+        for top in tops:
+            provided.setdefault(top, set()).add(dist.metadata["Name"])
+    return provided
+
+
 def _distributions(modules: Iterable[str]) -> set[str]:
     """The installed distributions providing ``modules`` (normalized names)."""
-    provided = importlib.metadata.packages_distributions()
+    provided = _packages_distributions()
     found = set()
     for module in modules:
         assert module in provided, f"{module!r} is imported but no installed distribution has it"
