@@ -2,17 +2,18 @@
 
 The official CLI sends GET/DELETE parameters in the query string and POST/PUT
 parameters as ``multipart/form-data`` (one part per value, parts with a filename are
-files); other clients use ``application/x-www-form-urlencoded``. Both are accepted.
+files); python-libmaas base64-encodes every part; other clients use
+``application/x-www-form-urlencoded``. Bodies are read by the parser shared with the
+client, :mod:`maas_dyn.maas.formdata`, which follows Django's.
 """
 
 from __future__ import annotations
 
-import email.message
-import email.utils
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from urllib.parse import parse_qs
 
+from maas_dyn.maas.formdata import FormDataError, parse_form
 from maas_dyn.sim.maas.responses import BadRequest
 
 MAX_BODY_BYTES = 64 * 1024 * 1024
@@ -131,7 +132,7 @@ def parse_query(query: str) -> Params:
 
 
 def parse_body(content_type: str, body: bytes) -> Params:
-    """Decode a POST/PUT body according to its content type.
+    """Decode a POST/PUT body as the region's Django does (:mod:`maas_dyn.maas.formdata`).
 
     Args:
         content_type: The ``Content-Type`` header ("" when absent).
@@ -141,59 +142,10 @@ def parse_body(content_type: str, body: bytes) -> Params:
         The parameters; an empty set for bodies that are not forms.
 
     Raises:
-        BadRequest: A multipart body is malformed.
+        BadRequest: Django's parser refuses the body.
     """
-    media, params = _split_header(content_type)
-    if media == "multipart/form-data":
-        boundary = params.get("boundary")
-        if not boundary:
-            raise BadRequest("Multipart body without a boundary.")
-        return _parse_multipart(body, boundary.encode("latin-1"))
-    if media == "application/x-www-form-urlencoded":
-        return parse_query(body.decode("utf-8", errors="replace"))
-    return Params()
-
-
-def _split_header(value: str) -> tuple[str, dict[str, str]]:
-    message = email.message.Message()
-    message["content-type"] = value or "application/octet-stream"
-    params = {
-        key.lower(): email.utils.collapse_rfc2231_value(val)
-        for key, val in message.get_params(failobj=[])[1:]
-    }
-    return message.get_content_type(), params
-
-
-def _parse_multipart(body: bytes, boundary: bytes) -> Params:
-    values: dict[str, list[str]] = {}
-    files: dict[str, list[bytes]] = {}
-    # Prefixing CRLF lets the first delimiter be matched like every other one.
-    chunks = (b"\r\n" + body).split(b"\r\n--" + boundary)
-    for chunk in chunks[1:]:
-        if chunk.startswith(b"--"):
-            break
-        head, separator, content = chunk.partition(b"\r\n\r\n")
-        if not separator:
-            raise BadRequest("Malformed multipart part: no blank line after the headers.")
-        name, filename = _disposition(head)
-        if name is None:
-            continue
-        if filename is None:
-            values.setdefault(name, []).append(content.decode("utf-8", errors="replace"))
-        else:
-            files.setdefault(name, []).append(content)
-    return Params(values, files)
-
-
-def _disposition(head: bytes) -> tuple[str | None, str | None]:
-    message = email.message.Message()
-    for line in head.decode("utf-8", errors="replace").split("\r\n"):
-        key, colon, value = line.partition(":")
-        if colon:
-            message[key.strip()] = value.strip()
-    name = message.get_param("name", header="content-disposition")
-    filename = message.get_param("filename", header="content-disposition")
-    return (
-        None if name is None else email.utils.collapse_rfc2231_value(name),
-        None if filename is None else email.utils.collapse_rfc2231_value(filename),
-    )
+    try:
+        form = parse_form(content_type, body)
+    except FormDataError as exc:
+        raise BadRequest(str(exc)) from exc
+    return Params(form.values, form.files)

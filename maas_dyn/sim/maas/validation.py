@@ -8,7 +8,8 @@ which answers 400 with the plain text ``No provided <name>!``.
 from __future__ import annotations
 
 import re
-from collections.abc import Collection
+from collections.abc import Callable, Collection, Mapping
+from typing import Any
 
 from maas_dyn.sim.maas.request import Params
 from maas_dyn.sim.maas.responses import BadRequest, ValidationFailed
@@ -165,6 +166,24 @@ class Form:
             self.error(name, f"Invalid size '{raw}'.")
         return parsed
 
+    def hostname(self, name: str = "hostname") -> str | None:
+        """Read a hostname and check it with MAAS's ``validate_hostname``.
+
+        Args:
+            name: Field name.
+
+        Returns:
+            The value (None when absent or invalid).
+        """
+        value = self.string(name)
+        if value is None:
+            return None
+        problem = hostname_error(value)
+        if problem is not None:
+            self.error(name, problem)
+            return None
+        return value
+
     def validate(self) -> None:
         """Raise every recorded error at once.
 
@@ -173,6 +192,112 @@ class Form:
         """
         if self.errors:
             raise ValidationFailed(self.errors)
+
+
+_LABEL_CHARS = re.compile(r"[a-zA-Z0-9-]*$")
+
+
+def domain_name_error(name: str) -> str | None:
+    """Check a DNS name as ``maascommon.utils.dns.validate_domain_name`` does.
+
+    Args:
+        name: The name.
+
+    Returns:
+        MAAS's message for the first rule broken, or None when the name is valid.
+    """
+    if len(name) > 255:
+        return "Hostname is too long.  Maximum allowed is 255 characters."
+    for label in name.split("."):
+        # Rules in MAAS's order; each message is MAAS's, with the label as repr().
+        if not label:
+            return "DNS name contains an empty label."
+        if len(label) > 63:
+            return f"Label is too long: {label!r}.  Maximum allowed is 63 characters."
+        if label.startswith("-") or label.endswith("-"):
+            return f"Label cannot start or end with hyphen: {label!r}."
+        if not _LABEL_CHARS.match(label):
+            return f"Label contains disallowed characters: {label!r}."
+    return None
+
+
+def hostname_error(hostname: str) -> str | None:
+    """Check a hostname as ``maascommon.utils.dns.validate_hostname`` does.
+
+    The host label may not hold ``_`` (the domain part may); every label may hold only
+    ASCII letters, digits and inner hyphens, so spaces, ``=`` and the like are refused.
+
+    Args:
+        hostname: The hostname, possibly with its domain.
+
+    Returns:
+        MAAS's message, or None when the hostname is valid.
+    """
+    if len(hostname) > 255:
+        return "Hostname is too long.  Maximum allowed is 255 characters."
+    host = hostname.split(".", maxsplit=1)[0]
+    if "_" in host:
+        return f"Host label cannot contain underscore: {host!r}."
+    return domain_name_error(hostname)
+
+
+# formencode validators that MAAS's get_optional_param applies (maasserver/api/utils.py):
+# the value, or the message MAAS puts after "Invalid <key>: ".
+_STRING_TRUE = frozenset({"true", "t", "yes", "y", "on", "1"})
+_STRING_FALSE = frozenset({"false", "f", "no", "n", "off", "0"})
+
+
+def _string_bool(raw: str) -> tuple[Any, str | None]:
+    lowered = raw.strip().lower()
+    if lowered == "":
+        return None, None
+    if lowered in _STRING_TRUE:
+        return True, None
+    if lowered in _STRING_FALSE:
+        return False, None
+    return None, "Value should be 'true' or 'false'"
+
+
+def _int(raw: str) -> tuple[Any, str | None]:
+    if raw.strip() == "":
+        return None, None
+    try:
+        return int(raw), None
+    except ValueError:
+        return None, "Please enter an integer value"
+
+
+PARAM_VALIDATORS: Mapping[str, Callable[[str], tuple[Any, str | None]]] = {
+    "StringBool": _string_bool,
+    "Int": _int,
+}
+
+
+def optional_params(params: Params, table: Mapping[str, tuple[str, Any]]) -> dict[str, Any]:
+    """Read parameters the way ``get_optional_param(data, key, default, validator)`` does.
+
+    Args:
+        params: Request parameters.
+        table: Parameter name -> (validator name in :data:`PARAM_VALIDATORS`, default).
+
+    Returns:
+        Name -> value (the default when absent).
+
+    Raises:
+        BadRequest: A value the validator refuses: plain text
+            ``Invalid <key>: <formencode's message>``, as MAAS answers.
+    """
+    found: dict[str, Any] = {}
+    for name, (validator, default) in table.items():
+        raw = params.get(name)
+        if raw is None:
+            found[name] = default
+            continue
+        value, problem = PARAM_VALIDATORS[validator](raw)
+        if problem is not None:
+            raise BadRequest(f"Invalid {name}: {problem}")
+        found[name] = value
+    return found
 
 
 def invalid_choice(value: str) -> str:

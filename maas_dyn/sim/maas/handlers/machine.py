@@ -27,7 +27,7 @@ from maas_dyn.sim.maas.responses import (
 )
 from maas_dyn.sim.maas.state import State
 from maas_dyn.sim.maas.status import RELEASABLE, Status, can_transition, invalid_transition
-from maas_dyn.sim.maas.validation import Form, invalid_choice
+from maas_dyn.sim.maas.validation import Form, invalid_choice, optional_params
 
 _S = Status
 _FAILED = frozenset(
@@ -174,7 +174,7 @@ def update(context: Context) -> dict[str, Any]:
     if any(name.startswith("power_") for name in params.names()) and not context.is_admin:
         raise Forbidden()
     form = Form(params)
-    hostname = form.string("hostname")
+    hostname = form.hostname()
     changes = _placement(state, form)
     architecture = form.choice("architecture", KNOWN_ARCHITECTURES)
     cpu_count = form.integer("cpu_count", min_value=0)
@@ -219,11 +219,25 @@ def delete(context: Context) -> None:
     context.state.remove_node(machine)
 
 
+# MachineHandler.deploy reads these with get_optional_param before its form
+# (maasserver/api/machines.py): name -> (formencode validator, default).
+_DEPLOY_OPTIONS = {
+    "install_kvm": ("StringBool", False),
+    "register_vmhost": ("StringBool", False),
+    "ephemeral_deploy": ("StringBool", False),
+    "bridge_all": ("StringBool", False),
+    "bridge_stp": ("StringBool", False),
+    "bridge_fd": ("Int", 0),
+    "enable_hw_sync": ("StringBool", False),
+}
+
+
 @action("MachineHandler", "deploy")
 def deploy(context: Context) -> dict[str, Any]:
     """Deploy a machine, allocating it first when it is Ready."""
     state = context.state
     machine = machine_for(context, "edit")
+    options = optional_params(context.params, _DEPLOY_OPTIONS)
     form = Form(context.params)
     series = form.string("distro_series") or state.config["default_distro_series"]
     known_series = _known_series(state)
@@ -238,10 +252,10 @@ def deploy(context: Context) -> dict[str, Any]:
     if hwe_kernel and hwe_kernel not in KERNELS:
         form.error("hwe_kernel", f"{hwe_kernel} is not available for {series} on "
                    f"{machine.architecture}.")
-    ephemeral = form.boolean("ephemeral_deploy")
-    install_kvm = form.boolean("install_kvm") or form.boolean("register_vmhost")
+    ephemeral = bool(options["ephemeral_deploy"])
+    install_kvm = bool(options["install_kvm"] or options["register_vmhost"])
     install_rackd = form.boolean("install_rackd")
-    enable_hw_sync = form.boolean("enable_hw_sync")
+    enable_hw_sync = bool(options["enable_hw_sync"])
     crash_dump = form.boolean("enable_kernel_crash_dump")
     form.validate()
     if install_rackd:

@@ -19,7 +19,7 @@ from maas_dyn.sim.maas.responses import (
 )
 from maas_dyn.sim.maas.state import State
 from maas_dyn.sim.maas.status import RELEASABLE, Status
-from maas_dyn.sim.maas.validation import HOSTNAME, MAC_ADDRESS, Form, invalid_choice, mandatory
+from maas_dyn.sim.maas.validation import MAC_ADDRESS, Form, invalid_choice, mandatory
 
 # Statuses whose nodes ``is_registered`` ignores (anonymous enlistment may still run).
 _UNREGISTERED_ANON = frozenset({Status.NEW, Status.COMMISSIONING, Status.RETIRED})
@@ -36,21 +36,36 @@ def read(context: Context) -> bytes:
     )
 
 
+def _architecture(form: Form, *, required: bool) -> str:
+    """Read ``architecture`` after MAAS's ``fix_architecture`` (maasserver/api/machines.py).
+
+    A name without ``/`` takes ``subarchitecture`` or ``generic``; both forms at once are
+    refused as text, as MAAS does.
+    """
+    architecture = form.params.get("architecture")
+    subarchitecture = form.params.get("subarchitecture")
+    if architecture and "/" in architecture:
+        if subarchitecture:
+            raise BadRequest("Subarchitecture cannot be specified twice.")
+    elif architecture:
+        architecture = f"{architecture}/{subarchitecture or 'generic'}"
+    if not architecture:
+        if required:
+            form.error("architecture", "This field is required.")
+        return "amd64/generic"
+    if architecture not in filters.KNOWN_ARCHITECTURES:
+        form.error("architecture", invalid_choice(architecture))
+    return architecture
+
+
 @action(("MachinesHandler", "AnonMachinesHandler"), "create")
 def create(context: Context) -> dict[str, Any]:
     """Enlist a machine; admins' machines start commissioning unless told otherwise."""
     state = context.state
     form = Form(context.params)
     anonymous = context.user is None
-    architecture = form.choice(
-        "architecture",
-        filters.KNOWN_ARCHITECTURES,
-        required=anonymous,
-        default="amd64/generic",
-    )
-    hostname = form.string("hostname")
-    if hostname is not None and not HOSTNAME.match(hostname.split(".")[0]):
-        form.error("hostname", f"Invalid hostname: {hostname}")
+    architecture = _architecture(form, required=anonymous)
+    hostname = form.hostname()
     macs = _clean_macs(state, form)
     domain_id = _named(form, "domain", {d.name: d.id for d in state.domains.values()})
     zone_id = _named(form, "zone", {z.name: z.id for z in state.zones.values()})

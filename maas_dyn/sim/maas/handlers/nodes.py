@@ -10,7 +10,7 @@ from maas_dyn.sim.maas.models import Device, Interface, Machine
 from maas_dyn.sim.maas.registry import Context, action
 from maas_dyn.sim.maas.responses import Forbidden, NotFound, ValidationFailed
 from maas_dyn.sim.maas.state import Node
-from maas_dyn.sim.maas.validation import HOSTNAME, MAC_ADDRESS, Form, invalid_choice
+from maas_dyn.sim.maas.validation import MAC_ADDRESS, Form, invalid_choice
 
 
 @action("NodesHandler", "read")
@@ -51,10 +51,8 @@ def create_device(context: Context) -> dict[str, Any]:
     """Create a device owned by the caller."""
     state = context.state
     form = Form(context.params)
-    hostname = form.string("hostname")
-    if hostname is not None and not HOSTNAME.match(hostname):
-        form.error("hostname", f"Invalid hostname: {hostname}")
-    elif hostname is not None and any(n.hostname == hostname for n in state.nodes()):
+    hostname = form.hostname()
+    if hostname is not None and any(n.hostname == hostname for n in state.nodes()):
         form.error("hostname", f"Node with hostname '{hostname}' already exists.")
     macs = form.params.get_list("mac_addresses")
     if not macs:
@@ -102,7 +100,7 @@ def update_device(context: Context) -> dict[str, Any]:
     state = context.state
     device = _device(context, edit=True)
     form = Form(context.params)
-    hostname = form.string("hostname")
+    hostname = form.hostname()
     description = form.string("description")
     parent = form.string("parent")
     if parent and parent not in state.machines:
