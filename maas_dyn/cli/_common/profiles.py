@@ -19,7 +19,15 @@ Profiles of the official CLI are imported from its sqlite database ``~/.maascli.
 
     {"dialect": "truenas", "name": "nas", "url": "wss://nas/api/current",
      "api_key": "1-...", "username": "admin", "verify": true,
-     "allow_insecure_api_key": false, "version": "TrueNAS-25.10.0"}
+     "allow_insecure_api_key": false, "version": "TrueNAS-25.10.0",
+     "login_mechanism": "API_KEY_PLAIN"}
+
+A profile of a server that logged the key in by SCRAM (TrueNAS 26.0+) keeps the derived
+SCRAM keys instead of the key itself, as the official client's key files may
+(``"api_key": null, "scram": {"api_key_id", "salt", "iterations", "client_key",
+"server_key"}, "login_mechanism": "SCRAM"``): enough to log in by SCRAM, useless for
+sending in plain. ``login_mechanism`` is the mechanism of the first login and is kept:
+a SCRAM profile never falls back to plain (a downgrade someone in between could cause).
 
 The server's ``core.get_methods`` document (5 MB for 26.0) is kept beside it, in
 ``.methods/<name>.json``, with a small index for completion (``.methods/<name>.index.json``),
@@ -155,6 +163,10 @@ class Profile:
         verify: TrueNAS: TLS verification, ``True``, ``False`` or a CA bundle path.
         allow_insecure_api_key: TrueNAS: send the API key over ``ws://`` to a remote host.
         version: TrueNAS: the server version the description belongs to.
+        scram: TrueNAS: the derived SCRAM keys (``DerivedApiKey.to_dict()``) kept
+            instead of the raw key, or ``None``.
+        login_mechanism: TrueNAS: how the profile's first login went (``SCRAM`` or
+            ``API_KEY_PLAIN``); later logins insist on it.
     """
 
     name: str
@@ -166,6 +178,8 @@ class Profile:
     verify: bool | str = True
     allow_insecure_api_key: bool = False
     version: str | None = None
+    scram: Mapping[str, Any] | None = field(default=None, repr=False)
+    login_mechanism: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         """Return the document stored on disk (a TrueNAS description is stored beside it).
@@ -177,7 +191,8 @@ class Profile:
             return {"dialect": self.dialect, "name": self.name, "url": self.url,
                     "api_key": self.api_key, "username": self.username, "verify": self.verify,
                     "allow_insecure_api_key": self.allow_insecure_api_key,
-                    "version": self.version}
+                    "version": self.version, "scram": self.scram,
+                    "login_mechanism": self.login_mechanism}
         description = self.description
         if description is not None and "resources" in description:
             description = {k: v for k, v in description.items() if k != "handlers"}
@@ -188,9 +203,29 @@ class Profile:
         return stored
 
     def client_options(self) -> dict[str, Any]:
-        """Return the :class:`maas_dyn.truenas.Client` options of a TrueNAS profile."""
-        return {"username": self.username, "api_key": self.api_key, "verify": self.verify,
-                "allow_insecure_api_key": self.allow_insecure_api_key}
+        """Return the :class:`maas_dyn.truenas.Client` options of a TrueNAS profile.
+
+        The mechanism of the first login is insisted on, so that no one in between can
+        move a SCRAM profile to sending its key (a plain profile stays plain until
+        ``login`` is run again against a server that offers SCRAM).
+
+        Raises:
+            UsageError: The stored SCRAM keys are unreadable.
+        """
+        api_key: Any = self.api_key
+        if self.scram is not None:
+            from maas_dyn.truenas.scram import DerivedApiKey
+
+            try:
+                api_key = DerivedApiKey.from_dict(self.scram)
+            except ValueError as exc:
+                raise UsageError(f"the profile {self.name!r}: {exc}; log in again: "
+                                 f"truenas-dyn login {self.name} {self.url}") from None
+        options = {"username": self.username, "api_key": api_key, "verify": self.verify,
+                   "allow_insecure_api_key": self.allow_insecure_api_key}
+        if self.login_mechanism in ("SCRAM", "API_KEY_PLAIN"):
+            options["api_key_mechanism"] = self.login_mechanism
+        return options
 
 
 def _from_json(name: str, data: Mapping[str, Any], dialect: str) -> Profile:
@@ -204,9 +239,11 @@ def _from_json(name: str, data: Mapping[str, Any], dialect: str) -> Profile:
             f"the profile {name!r} holds a password, which {DIALECTS[dialect].program} no "
             f"longer stores; log in again to replace it with an API key: "
             f"`{DIALECTS[dialect].program} login {name} {data['url']} --username USER`")
+    scram = data.get("scram")
     return Profile(name, data["url"], data.get("api_key"), None, dialect,
                    data.get("username"), data.get("verify", True),
-                   bool(data.get("allow_insecure_api_key")), data.get("version"))
+                   bool(data.get("allow_insecure_api_key")), data.get("version"),
+                   scram if isinstance(scram, Mapping) else None, data.get("login_mechanism"))
 
 
 def check_name(name: str, dialect: str = "maas") -> str:

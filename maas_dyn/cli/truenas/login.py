@@ -3,7 +3,10 @@
 A profile stores an API key, never a password. ``login --password`` logs in with the
 password once and asks the server for a new API key (``api_key.create``), which is
 what the profile keeps; tokens of ``auth.generate_token`` are not used because they
-expire within minutes. Secrets are read from the environment
+expire within minutes. Where the server logs API keys in by SCRAM (TrueNAS 26.0+), the
+profile keeps the SCRAM keys derived from the key (ClientKey, ServerKey, salt, iterations)
+instead of the key itself, and remembers that it used SCRAM so that it never falls back
+to sending a key in plain. Secrets are read from the environment
 (``TRUENAS_API_KEY``, ``TRUENAS_PASSWORD``), from the terminal without echo, or as one
 line of a piped stdin; a closed stdin is a usage error, not a traceback.
 """
@@ -101,6 +104,34 @@ def _new_api_key(client: Any, profile: str, username: str | None) -> tuple[str, 
     return str(reply["key"]), name
 
 
+def _key_material(client: Any, api_key: str, username: str | None, created: bool,
+                  options: dict[str, Any]) -> tuple[str | None, Any, str | None]:
+    """What the profile keeps: ``(raw key or None, SCRAM keys or None, mechanism)``."""
+    from maas_dyn.truenas import Client
+
+    if not created:  # logged in with the key itself: keep what that login used
+        derived = client.derived_api_key
+        if client.login_mechanism == "SCRAM" and derived is not None:
+            return None, derived.to_dict(), "SCRAM"
+        return api_key, None, client.login_mechanism
+    # A key just created with the password: derive its SCRAM keys by logging in with it
+    # once, where the server offers SCRAM; otherwise the first use decides.
+    try:
+        offered = client.call("auth.mechanism_choices")
+    except TrueNASAPIError:
+        offered = []
+    if "SCRAM" not in (offered or ()):
+        return api_key, None, None
+    document = client.methods.document if client.methods is not None else None
+    with Client(client.endpoint.url, username=username, api_key=api_key,
+                api_key_mechanism="SCRAM", methods=document, cache=False, ping_interval=0,
+                **options) as keyed:
+        keyed.call("auth.me")
+        derived = keyed.derived_api_key
+    assert derived is not None
+    return None, derived.to_dict(), "SCRAM"
+
+
 def login(argv: list[str], runtime: Runtime) -> int:
     """Run ``truenas-dyn login PROFILE URL [--username USER] [--password] ...``.
 
@@ -131,12 +162,19 @@ def login(argv: list[str], runtime: Runtime) -> int:
         if api_key is None:
             api_key, created = _new_api_key(client, name, username)
         document = client.methods.document if client.methods is not None else None
-        profile = Profile(name, client.endpoint.url, api_key, document, "truenas", username,
-                          options["verify"], args.allow_insecure_api_key, client.version)
+        kept, scram, mechanism = _key_material(client, api_key, username, bool(created),
+                                               options)
+        profile = Profile(name, client.endpoint.url, kept, document, "truenas", username,
+                          options["verify"], args.allow_insecure_api_key, client.version,
+                          scram, mechanism)
         path = runtime.store.save(profile, build_index(document) if document else None)
         if created:
             runtime.note(f"created the API key {created!r} for {username}; the profile keeps "
-                         "it, not the password (revoke it in Credentials > API Keys)")
+                         f"{'its SCRAM keys' if scram else 'it'}, not the password (revoke it "
+                         "in Credentials > API Keys)")
+        elif scram:
+            runtime.note("logged in by SCRAM; the profile keeps the SCRAM keys derived from "
+                         "the API key, not the key itself")
         runtime.note(f"logged in to {client.endpoint.url} as {username or 'the key owner'} "
                      f"({client.version or 'unknown version'}, "
                      f"{len(client.methods or ())} methods); profile saved in {path}")
