@@ -13,9 +13,61 @@ from pathlib import Path
 from maas_dyn.sim.truenas.catalog import Catalog
 from maas_dyn.sim.truenas.services import HANDLERS
 
-__all__ = ["MODELLED_PATH", "modelled", "render"]
+__all__ = ["MODELLED_PATH", "SOURCES", "modelled", "render"]
 
 MODELLED_PATH = Path(__file__).with_name("MODELLED.md")
+
+#: Hand-written: which real source each modelled behaviour follows (kept in this module
+#: so that MODELLED.md stays generated).
+SOURCES = """\
+## Behaviours and the sources they follow
+
+### SCRAM logins (`auth.login_ex` mechanism `SCRAM`, 26.0+)
+
+Followed: truenas/middleware master (66d9e1b9c3) and truenas/api_client master (a0c890a).
+
+- Message shapes: `src/middlewared/middlewared/api/v26_0_0/auth.py` `AuthSCRAM`
+  (`mechanism`, `scram_type` `CLIENT_FIRST_MESSAGE`/`CLIENT_FINAL_MESSAGE`, `rfc_str`) and
+  `AuthRespScram` (`response_type` `SCRAM_RESPONSE`, `scram_type`
+  `SERVER_FIRST_RESPONSE`/`SERVER_FINAL_RESPONSE`, `rfc_str`, `user_info` null on the
+  first answer, the user on the final one).
+- Flow: `plugins/auth.py` `AuthService.login_ex` (`case AuthMech.SCRAM`) and
+  `plugins/auth_/login_ex_impl.py` `login_ex_scram`: a client-final message without a
+  pending first one is a CallError "SCRAM authentication is not in progress"; any
+  failure answers `AUTH_ERR` (after the usual delay); another mechanism abandons the
+  conversation (`check_auth_mechanism`'s `next_mech`).
+- `utils/account/authenticator.py` `ScramPamAuthenticator`: the user name carries the
+  API key id (`n=user:<id>`); a `p=` channel-binding header is refused unless the
+  connection came over TLS.
+- Key material: `plugins/api_key/crud.py` (`salt`, `iterations`, `stored_key`,
+  `server_key` per key) and `utils/crypto.py` `generate_api_key_auth_data` (16-byte salt,
+  500000 rounds of PBKDF2-SHA512 over the part of the key after `<id>-`); the simulator
+  derives them on first use and again after a reset (`scram_iterations=` /
+  `--scram-iterations` lowers the count for tests).
+- Wire details: api_client `truenas_api_client/py_scram/` (`client_first.py`,
+  `server_first.py`, `client_final.py`: nonces are base64 of 32 random bytes, the
+  combined nonce is base64 of client-nonce bytes + server-nonce bytes, a 32- or 64-byte
+  nonce is accepted) and `py_scram/channel_binding.py` (RFC 5929 `tls-server-end-point`,
+  MD5/SHA-1 promoted to SHA-256, EdDSA undefined).
+- Channel binding over TLS (`tls_cert=` / `--tls-cert`): the expected `c=` is
+  base64(GS2 header + hash of the simulator's own certificate). A `y` header over TLS is
+  refused (RFC 5802 section 6; the middleware leaves this to its C library).
+- Not modelled: password SCRAM (key id 0 answers `AUTH_ERR`; 26.0 limits SCRAM to API
+  keys). Over TLS, uploads are not intercepted (a TLS socket cannot be peeked); the real
+  box terminates TLS in nginx, the simulator in its own server.
+
+### `auth.mechanism_choices` and restricted mechanisms
+
+- `plugins/auth.py` `mechanism_choices`: the mechanisms of the current authenticator
+  level; `utils/auth.py` `AA_LEVEL1` (`API_KEY_PLAIN`, `TOKEN_PLAIN`, `PASSWORD_PLAIN`,
+  `SCRAM`), with `SCRAM` only where the release's description knows it.
+- `check_auth_mechanism`: a mechanism the level does not allow is a CallError
+  "<MECH>: mechanism is not supported at current authenticator level." (`EOPNOTSUPP`).
+- `auth_mechanisms=` / `--auth-mechanisms` restricts the list to model a hardened box
+  (e.g. `SCRAM` only). The real levels are fixed sets (level 2 allows only
+  `PASSWORD_PLAIN` with a second factor); a SCRAM-only box is a configuration for
+  testing clients' behaviour, not one of them.
+"""
 
 
 def modelled(release: str) -> tuple[list[str], int]:
@@ -55,7 +107,7 @@ def render() -> str:
               for release, (names, total) in listing.items()]
     for release, (names, _) in listing.items():
         lines += ["", f"## {release}", "", "```text", *names, "```"]
-    return "\n".join(lines) + "\n"
+    return "\n".join(lines) + "\n\n" + SOURCES
 
 
 def main(argv: list[str] | None = None) -> int:
