@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import copy
 import logging
+import re
 import threading
 import time
 from collections.abc import Callable, Mapping
@@ -38,6 +39,7 @@ from maas_dyn.errors import (
     TrueNASAPIError,
     UnknownMethodError,
 )
+from maas_dyn.logging import log_event
 from maas_dyn.retry import RetryPolicy
 from maas_dyn.truenas.discovery import Discovery, MethodsCache, fetch_methods, server_version
 from maas_dyn.truenas.endpoint import Endpoint, parse_endpoint
@@ -71,6 +73,12 @@ __all__ = ["Client", "MethodsChangedWarning", "Opener", "connect"]
 _log = logging.getLogger("maas_dyn.truenas")
 
 Opener = Callable[[str, "bool | str", float], Link]
+"""How a client opens its WebSocket: ``opener(url, verify, timeout) -> Link``.
+
+``verify`` is ``True``/``False`` or a CA bundle path, ``timeout`` the connect timeout in
+seconds. Pass one as ``Client(..., opener=...)`` to reach the server another way (a
+proxy, a test double); the default opens a ``websocket-client`` connection.
+"""
 ProtocolChoice = Literal["auto", "jsonrpc", "legacy"]
 
 DEFAULT_CALL_TIMEOUT = 60.0
@@ -105,6 +113,10 @@ _FRAMINGS: Mapping[str, Callable[[], Framing]] = {
     "jsonrpc": JSONRPCFraming,
     "legacy": LegacyFraming,
 }
+
+# Methods that only read: logged at DEBUG; everything else changes the server (INFO).
+_READS = re.compile(r"(?:^|\.)(?:query|get_instance|config|info|ping|version|"
+                    r"get_\w+|\w+_choices|choices|summary|status)$")
 
 
 class Client:
@@ -749,12 +761,18 @@ class Client:
         self.hooks.emit("after-call", method=method, result=result, error=None)
         return result
 
-    @staticmethod
-    def _log_call(method: str, started: float, outcome: str) -> None:
-        if _log.isEnabledFor(logging.DEBUG):
+    def _log_call(self, method: str, started: float, outcome: str) -> None:
+        # The audit trail: INFO for what changes the server, DEBUG for reads.
+        level = logging.DEBUG if _READS.search(method) else logging.INFO
+        if _log.isEnabledFor(level):
             elapsed = (time.monotonic() - started) * 1000
-            _log.debug("%s -> %s in %.1f ms", method, outcome, elapsed,
-                       extra={"method": method, "outcome": outcome, "elapsed_ms": elapsed})
+            namespace, _, _ = method.rpartition(".")
+            log_event(_log, level, "truenas.call", "%s -> %s in %.1f ms", method, outcome,
+                      elapsed, dialect="truenas", server=self.endpoint.url,
+                      namespace=namespace or None, method=method,
+                      status=outcome if outcome == "ok" else None,
+                      error=None if outcome == "ok" else outcome,
+                      duration_ms=round(elapsed, 1))
 
     def ping(self, timeout: float | None = None) -> float:
         """Check the server answers, and measure the round trip.

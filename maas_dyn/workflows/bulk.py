@@ -32,6 +32,7 @@ from maas_dyn.errors import (
     ServiceUnavailableError,
     TooManyConcurrentCalls,
 )
+from maas_dyn.logging import log_event
 from maas_dyn.workflows.cancel import stop_scope
 
 __all__ = ["RETRYABLE", "BulkInterrupted", "BulkResult", "ItemResult", "run_bulk"]
@@ -261,12 +262,13 @@ class _Run(Generic[T]):
         with stop_scope(self.halt):
             self.attempts(outcome)
         outcome.seconds = time.monotonic() - began
-        level = logging.DEBUG if outcome.ok else logging.WARNING
-        _log.log(level, "%s %s: %s after %d attempt(s)", self.label, outcome.target,
-                 "ok" if outcome.ok else f"{type(outcome.error).__name__}: {outcome.error}",
-                 outcome.attempts,
-                 extra={"target": str(outcome.target), "action": self.label,
-                        "ok": outcome.ok, "duration": outcome.seconds})
+        log_event(_log, logging.INFO if outcome.ok else logging.WARNING, "bulk.item",
+                  "%s %s: %s after %d attempt(s)", self.label, outcome.target,
+                  "ok" if outcome.ok else f"{type(outcome.error).__name__}: {outcome.error}",
+                  outcome.attempts, target=str(outcome.target), action=self.label,
+                  status="ok" if outcome.ok else "failed", attempt=outcome.attempts,
+                  error=None if outcome.ok else type(outcome.error).__name__,
+                  duration_ms=round(outcome.seconds * 1000, 1))
         self.bar.update(outcome.ok)
         with self.ledger:
             self.finished.add(index)

@@ -36,7 +36,7 @@ from maas_dyn.cli._common.exits import (
     exit_code_for,
 )
 from maas_dyn.cli._common.recording import maas_recording, take_record_option
-from maas_dyn.cli._common.runtime import Runtime
+from maas_dyn.cli._common.runtime import Runtime, take_log_options
 from maas_dyn.errors import MaasDynError
 
 if TYPE_CHECKING:
@@ -127,8 +127,9 @@ def main(argv: list[str] | None = None, *, transport: Transport | None = None) -
     """
     runtime = Runtime.from_process(transport)
     try:
-        record, args = take_record_option(sys.argv[1:] if argv is None else argv)
-        with runtime.library_messages(), maas_recording(record):
+        log, given = take_log_options(sys.argv[1:] if argv is None else argv)
+        record, args = take_record_option(given)
+        with runtime.library_messages(log), maas_recording(record):
             return _dispatch(args, runtime)
     except BrokenPipeError:
         return closed_pipe()

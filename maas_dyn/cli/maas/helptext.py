@@ -85,6 +85,14 @@ def top_help(commands: Sequence[tuple[str, str]], profiles: Sequence[str]) -> st
         "",
         *_options(),
         "",
+        "Options for any command (anywhere on the line):",
+        *_rows((("--log-format json|text", "Write the library's log records to stderr, as "
+                 "JSON lines or text (stdout stays the command's output)."),
+                ("--log-level LEVEL", "DEBUG (the wire), INFO (one line per change; the "
+                 "default with --log-format), WARNING, ERROR."),
+                ("--record FILE", "First on the line: also record the session into a "
+                 "cassette."))),
+        "",
         "Exit codes:",
         *_rows((str(int(code)), meaning) for code, meaning in EXIT_CODES),
     ]

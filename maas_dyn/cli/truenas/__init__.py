@@ -27,7 +27,7 @@ from typing import Any
 from maas_dyn.cli._common.commands import Command, load_command
 from maas_dyn.cli._common.exits import CLIError, ExitCode, UsageError, closed_pipe, exit_code_for
 from maas_dyn.cli._common.recording import take_record_option, truenas_recording
-from maas_dyn.cli._common.runtime import Runtime
+from maas_dyn.cli._common.runtime import Runtime, take_log_options
 from maas_dyn.cli.truenas.output import EXIT_CODES
 from maas_dyn.errors import (
     InvalidParametersError,
@@ -92,6 +92,8 @@ def _usage(runtime: Runtime) -> str:
     lines += [f"       {PROG} PROFILE {c.usage}" for c in PROFILE_COMMANDS.values()]
     lines += [f"       {PROG} PROFILE NAMESPACE [...] METHOD [JSON-ARG ...] [-j] [-o FORMAT]",
               f"       {PROG} --record FILE PROFILE ...   (records the session)",
+              f"       {PROG} ... --log-format json|text [--log-level LEVEL]   "
+              "(library records on stderr)",
               f"       {PROG} --version"]
     codes = "".join(f"  {int(code):<4}{text}\n" for code, text in EXIT_CODES)
     names = ", ".join(runtime.store.names()) or "none yet"
@@ -161,8 +163,9 @@ def main(argv: list[str] | None = None) -> int:
     """
     runtime = Runtime.from_process(dialect="truenas")
     try:
-        record, args = take_record_option(sys.argv[1:] if argv is None else argv)
-        with runtime.library_messages(), truenas_recording(record):
+        log, given = take_log_options(sys.argv[1:] if argv is None else argv)
+        record, args = take_record_option(given)
+        with runtime.library_messages(log), truenas_recording(record):
             return int(_dispatch(args, runtime))
     except BrokenPipeError:  # `truenas-dyn ... | head`: the reader went away
         return closed_pipe()
