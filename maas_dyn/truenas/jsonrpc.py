@@ -5,8 +5,12 @@ what the server sends into :mod:`~maas_dyn.truenas.messages`. Error objects beco
 typed errors through two tables, one per protocol: :data:`JSONRPC_ERRORS` (by
 JSON-RPC code) and :data:`LEGACY_ERRORS` (by errno name or error type).
 
-Values travel as the middleware's "ejson": datetimes as ``{"$date": <ms>}``, dates as
-``{"$type": "date", "$value": "YYYY-MM-DD"}`` and sets as ``{"$set": [...]}``.
+Values travel as the middleware's "ejson" (datetimes as ``{"$date": <ms>}``, dates,
+times, sets and IP interfaces), with the codec and the error codes shared with the
+simulator in :mod:`maas_dyn.truenas.wire`. The error *mapping* stays here: the client
+turns every error object into a typed exception and keeps every validation problem
+(:func:`problems_of`), while the simulator words errors as the middleware's pydantic
+does; the two must differ.
 """
 
 from __future__ import annotations
@@ -14,7 +18,6 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timezone
 from typing import Any, Protocol
 
 from maas_dyn._secrets import SecretMask
@@ -25,6 +28,7 @@ from maas_dyn.errors import (
     TrueNASAPIError,
     ValidationError,
 )
+from maas_dyn.truenas import wire
 from maas_dyn.truenas.messages import (
     Event,
     Handshake,
@@ -33,6 +37,7 @@ from maas_dyn.truenas.messages import (
     ServerPing,
     SubscriptionEnded,
 )
+from maas_dyn.truenas.wire import JSONRPCError, encode_extended
 
 __all__ = [
     "CALL_ERROR",
@@ -53,48 +58,23 @@ __all__ = [
     "problems_of",
 ]
 
-PARSE_ERROR = -32700
-INVALID_REQUEST = -32600
-METHOD_NOT_FOUND = -32601
-INVALID_PARAMS = -32602
-INTERNAL_ERROR = -32603
-TOO_MANY_CONCURRENT_CALLS = -32000
-CALL_ERROR = -32001
+# The codes are the shared table's (maas_dyn.truenas.wire.JSONRPCError), as plain ints.
+PARSE_ERROR = int(JSONRPCError.INVALID_JSON)
+INVALID_REQUEST = int(JSONRPCError.INVALID_REQUEST)
+METHOD_NOT_FOUND = int(JSONRPCError.METHOD_NOT_FOUND)
+INVALID_PARAMS = int(JSONRPCError.INVALID_PARAMS)
+INTERNAL_ERROR = int(JSONRPCError.INTERNAL_ERROR)
+TOO_MANY_CONCURRENT_CALLS = int(JSONRPCError.TOO_MANY_CONCURRENT_CALLS)
+CALL_ERROR = int(JSONRPCError.CALL_ERROR)
 
 
 # --- ejson ----------------------------------------------------------------------------
+# One codec for client and simulator: maas_dyn.truenas.wire. The client keeps the
+# milliseconds of datetimes it sends (the middleware's decoder reads them).
 
 
 def _encode_extended(value: object) -> object:
-    if isinstance(value, datetime):
-        moment = value if value.tzinfo else value.replace(tzinfo=timezone.utc)
-        return {"$date": int(moment.timestamp() * 1000)}
-    if isinstance(value, date):
-        return {"$type": "date", "$value": value.isoformat()}
-    if isinstance(value, (set, frozenset)):
-        return {"$set": list(value)}
-    raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
-
-
-def _decode_extended(obj: dict[str, Any]) -> Any:
-    if len(obj) == 1:
-        if "$date" in obj and isinstance(obj["$date"], (int, float)):
-            try:
-                return datetime.fromtimestamp(obj["$date"] / 1000, tz=timezone.utc)
-            except (OverflowError, OSError, ValueError):
-                return obj  # out of the platform's range: keep the raw value, not a crash
-        if "$set" in obj and isinstance(obj["$set"], list):
-            return set(obj["$set"]) if all(_hashable(v) for v in obj["$set"]) else obj
-    elif len(obj) == 2 and obj.get("$type") == "date" and isinstance(obj.get("$value"), str):
-        try:
-            return date.fromisoformat(obj["$value"])
-        except ValueError:
-            return obj
-    return obj
-
-
-def _hashable(value: object) -> bool:
-    return not isinstance(value, (list, dict, set))
+    return encode_extended(value)
 
 
 # One encoder for every frame: json.dumps() with options builds a new one per call.
@@ -105,7 +85,8 @@ def dumps(value: object) -> str:
     """Serialise a value as ejson text.
 
     Args:
-        value: Any JSON value, possibly holding datetimes, dates or sets.
+        value: Any JSON value, possibly holding datetimes, dates, times, sets or IP
+            interfaces.
 
     Returns:
         Compact JSON text.
@@ -114,27 +95,18 @@ def dumps(value: object) -> str:
 
 
 def loads(text: str | bytes) -> Any:
-    """Parse ejson text.
+    """Parse ejson text (:func:`maas_dyn.truenas.wire.loads`).
 
     Args:
         text: A frame as received.
 
     Returns:
-        The value, with ``$date``/``$set``/``$type`` objects turned into Python values.
+        The value, with ejson wrappers turned into Python values.
 
     Raises:
         ValueError: The text is not JSON.
     """
-    # The object hook costs a Python call per object; most frames have no "$" keys at all
-    # (a get_methods document is ~5 MB of them), so it is only used where needed.
-    needle = b'"$' if isinstance(text, bytes) else '"$'
-    try:
-        if needle in text:  # type: ignore[operator]
-            return json.loads(text, object_hook=_decode_extended)
-        return json.loads(text)
-    except RecursionError:
-        # A hostile frame of deeply nested arrays would otherwise kill the reader thread.
-        raise ValueError("the frame is nested too deeply to parse") from None
+    return wire.loads(text)
 
 
 # --- errors ---------------------------------------------------------------------------

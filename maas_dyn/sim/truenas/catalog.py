@@ -12,7 +12,7 @@ from typing import Any
 
 from maas_dyn._shipped import load_shipped, shipped_releases
 
-__all__ = ["Catalog", "MethodSpec"]
+__all__ = ["API_VERSIONS", "Catalog", "MethodSpec", "served_api_versions"]
 
 _CRUD_VERBS = frozenset({"query", "create", "update", "delete", "get_instance"})
 _CONFIG_VERBS = frozenset({"config", "update"})
@@ -78,19 +78,79 @@ def _version_of(release: str) -> str:
     return "v" + ".".join(parts)
 
 
+def _sort_key(version: str) -> tuple[int, ...]:
+    return tuple(int(part) for part in version.lstrip("v").split(".") if part.isdigit())
+
+
+# API versions a release serves under /api/<version>: the version folders of
+# src/middlewared/middlewared/api/ at the newest tag of each release line in
+# truenas/middleware (TS-25.04.2.6, TS-25.10.6, TS-26.0.0-BETA.3). main.py adds a route
+# per folder; /api/versions lists every one but v24.10 (api_versions_handler).
+API_VERSIONS: dict[str, tuple[str, ...]] = {
+    "25.04": ("v24.10", "v25.04.0", "v25.04.1", "v25.04.2"),
+    "25.10": ("v24.10", "v25.04.0", "v25.04.1", "v25.04.2", "v25.10.0", "v25.10.1",
+              "v25.10.2", "v25.10.3", "v25.10.4", "v25.10.5"),
+    "26.0": ("v24.10", "v25.04.0", "v25.04.1", "v25.04.2", "v25.10.0", "v25.10.1",
+             "v25.10.2", "v25.10.3", "v25.10.4", "v26.0.0"),
+}
+# Served, but left out of GET /api/versions.
+UNLISTED_API_VERSIONS = frozenset({"v24.10"})
+
+
+def served_api_versions(release: str) -> tuple[str, ...]:
+    """List the API versions a release serves under ``/api/<version>``, oldest first.
+
+    A release the table does not know (a description given with ``--description``)
+    serves what the newest older release in the table serves, plus its own version.
+
+    Args:
+        release: e.g. ``"25.10"``.
+
+    Returns:
+        e.g. ``("v24.10", "v25.04.0", ..., "v25.10.5")``.
+    """
+    if release in API_VERSIONS:
+        return API_VERSIONS[release]
+    own = _version_of(release)
+    older = [known for known in API_VERSIONS if _sort_key(known) < _sort_key(release)]
+    inherited = API_VERSIONS[max(older, key=_sort_key)] if older else ()
+    return tuple(sorted({*inherited, own}, key=_sort_key))
+
+
 class Catalog:
     """The description of one release, as served by the simulator.
 
     Args:
-        release: A release shipped with the package, e.g. ``"25.10"``.
+        release: A release shipped with the package, e.g. ``"25.10"``, or the name to
+            serve ``document`` under.
+        document: A ``core.get_methods`` document to serve instead of the shipped one
+            (any release, also one the package has never seen).
+
+    Raises:
+        ValueError: ``document`` is not a ``{method name: metadata}`` object.
     """
 
-    def __init__(self, release: str):
+    def __init__(self, release: str, document: dict[str, Any] | None = None):
         self.release = release
-        self.document = _document(release)
+        if document is None:
+            document = _document(release)
+        elif not isinstance(document, dict) or not all(
+                isinstance(entry, dict) for entry in document.values()):
+            raise ValueError("a core.get_methods document is an object of method name -> "
+                             "metadata object")
+        self.document = document
         self.methods = {name: MethodSpec.from_entry(name, entry)
                         for name, entry in self.document.items()}
         self.api_version = _version_of(release)
+        self.api_versions = served_api_versions(release)
+        if self.api_version not in self.api_versions:
+            self.api_versions = tuple(sorted({*self.api_versions, self.api_version},
+                                             key=_sort_key))
+
+    @property
+    def listed_api_versions(self) -> list[str]:
+        """Answer ``GET /api/versions``: the served versions but the unlisted ones."""
+        return [v for v in self.api_versions if v not in UNLISTED_API_VERSIONS]
 
     @staticmethod
     def releases() -> list[str]:

@@ -10,6 +10,7 @@ handler answers ENOTSUP; nothing fakes success.
 from __future__ import annotations
 
 import errno
+import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -110,6 +111,9 @@ class Dispatcher:
     def __init__(self, rt: Runtime, handlers: Mapping[str, Entry]):
         self._rt = rt
         self._handlers = handlers
+        self._lock = threading.Lock()
+        # (session id, repr of the request id) -> the job a caller waits for.
+        self._awaiting: dict[tuple[str, str], Job] = {}
 
     def spec(self, method: str) -> MethodSpec:
         """Look a method up in the served description.
@@ -196,10 +200,26 @@ class Dispatcher:
         spec, args, entry = self._prepare(session, method, params)
         if not spec.job:
             return entry.handler(Call(self._rt, session, method, args, self))
-        job = self._submit(session, spec, args, entry, pipes=Pipes(), message_id=message_id)
-        if job_id_only or session.legacy_jobs:
+        awaited = not (job_id_only or session.legacy_jobs)
+        job = self._submit(session, spec, args, entry, pipes=Pipes(), message_id=message_id,
+                           awaited=awaited)
+        if not awaited:
             return job.id
+        with self._lock:
+            self._awaiting[(session.id, repr(message_id))] = job
         return self._await(session, job)
+
+    def reply_sent(self, session: Session, message_id: object) -> None:
+        """Tell a job its caller's reply went out, so its final CHANGED may follow.
+
+        Args:
+            session: The calling session.
+            message_id: The request id of the call (its reply was sent or never will be).
+        """
+        with self._lock:
+            job = self._awaiting.pop((session.id, repr(message_id)), None)
+        if job is not None:
+            job.replied.set()
 
     @staticmethod
     def _await(session: Session, job: Job) -> Any:
@@ -254,7 +274,8 @@ class Dispatcher:
         return self._submit(session, spec, args, entry, pipes=pipes)
 
     def _submit(self, session: Session, spec: MethodSpec, args: list[Any], entry: Entry, *,
-                pipes: Pipes, message_id: object = None, inline: bool = False) -> Job:
+                pipes: Pipes, message_id: object = None, inline: bool = False,
+                awaited: bool = False) -> Job:
         missing = [pipe for pipe in spec.pipes if pipe not in pipes.opened()]
         if missing:
             raise ValueError(f"Pipe {missing[0]!r} is not open")
@@ -262,6 +283,7 @@ class Dispatcher:
         def attach(job: Job) -> None:
             job.input = pipes.input
             job.output = bytearray() if pipes.output else None
+            job.awaited = awaited
 
         def body(job: Job) -> Any:
             return entry.handler(Call(self._rt, session, spec.name, args, self, job))

@@ -158,7 +158,7 @@ class HttpEndpoints:
         if url.path in self._websocket_paths and method == "GET":
             return None
         if url.path == "/api/versions" and method == "GET":
-            return Reply.json([self._rt.catalog.api_version]).to_response()
+            return Reply.json(self._rt.catalog.listed_api_versions).to_response()
         if url.path.startswith("/_download") and method == "GET":
             return self.download(url.path, url.query, origin).to_response()
         if url.path.startswith("/_upload"):

@@ -5,11 +5,21 @@ Jobs run on a bounded pool of worker threads. Every change of a job is published
 (see the wire fixture ``wire-core.get_jobs-collection_update-api-client-ts.json``).
 Finished jobs are kept (the newest 1000) so that ``core.get_jobs`` can report results
 and errors.
+
+Timing and order follow the middleware's ``job.py`` (``Job.run``, ``__run_body``):
+ADDED when the job is queued, CHANGED for RUNNING and each progress change, a CHANGED
+with ``SUCCESS`` and percent 100 when the body returns, then the caller's reply (with
+``legacy_jobs`` off), then the final CHANGED after the finish callbacks. No real job
+finishes within a millisecond of its call: each job spends
+:data:`MIN_JOB_SECONDS` simulated seconds at least (half of it queued in WAITING), so
+that clients which attach their job callback after the call's answer (the official
+client's ``Job``, aiotruenas-client) see later events, as they do on a real server.
 """
 
 from __future__ import annotations
 
 import threading
+import time
 import traceback
 from collections import OrderedDict
 from collections.abc import Callable
@@ -17,16 +27,23 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timezone
 from typing import Any
 
+from maas_dyn.sim.truenas.clock import SimClock
 from maas_dyn.sim.truenas.events import EventHub
 from maas_dyn.sim.truenas.exceptions import CallError, JobAborted, ValidationErrors
 from maas_dyn.sim.truenas.faults import Faults
 
-__all__ = ["FINISHED", "Job", "JobManager"]
+__all__ = ["FINISHED", "MIN_JOB_SECONDS", "Job", "JobManager"]
 
 FINISHED = frozenset({"SUCCESS", "FAILED", "ABORTED"})
 _COLLECTION = "core.get_jobs"
 # How often a job waiting for its lock checks for an abort.
 _LOCK_POLL = 0.05
+# Shortest simulated duration of any job: queueing, the body's thread hop and the event
+# sends of a real middleware job take a fraction of a second, never microseconds.
+MIN_JOB_SECONDS = 0.5
+# Real seconds a finished job waits for its caller's reply before the final CHANGED
+# goes out anyway (a caller that vanished must not hold a worker).
+_REPLY_WAIT = 2.0
 
 
 def _exc_info(exc: BaseException) -> dict[str, Any]:
@@ -76,6 +93,10 @@ class Job:
         self.finished = threading.Event()
         self.input: bytes | None = None
         self.output: bytearray | None = None
+        # Set by a caller that waits for the job (legacy_jobs off); the final CHANGED
+        # is published once that caller's reply went out (``replied``).
+        self.awaited = False
+        self.replied = threading.Event()
 
     def encode(self) -> dict[str, Any]:
         """Describe the job as ``core.get_jobs`` does.
@@ -117,11 +138,16 @@ class JobManager:
         faults: Fault switches (``fail_jobs``).
         workers: Jobs that may run at once; more wait in WAITING.
         keep: Jobs remembered; the oldest finished ones are forgotten first.
+        clock: Simulated time; without it jobs take no minimum time.
+        min_seconds: Shortest simulated duration of a job.
     """
 
-    def __init__(self, events: EventHub, faults: Faults, workers: int = 4, keep: int = 1000):
+    def __init__(self, events: EventHub, faults: Faults, workers: int = 4, keep: int = 1000,
+                 *, clock: SimClock | None = None, min_seconds: float = MIN_JOB_SECONDS):
         self._events = events
         self._faults = faults
+        self._clock = clock
+        self._min_seconds = min_seconds if clock is not None else 0.0
         self._keep = keep
         self._lock = threading.Lock()
         self._jobs: OrderedDict[int, Job] = OrderedDict()
@@ -258,7 +284,14 @@ class JobManager:
                 type(failure), failure, failure.__traceback__))
             job.exc_info = _exc_info(failure)
         job.state = state
+        if state == "SUCCESS" and job.progress["percent"] != 100:
+            # __run_body: set_state('SUCCESS') then set_progress(100, '') sends a CHANGED.
+            job.progress["percent"] = 100
+            self._publish("CHANGED", job)
         job.finished.set()
+        if job.awaited:
+            # Job.run sets _finished (the waiting call replies) before its last event.
+            job.replied.wait(_REPLY_WAIT)
         self._publish("CHANGED", job)
 
     def _named_lock(self, name: str) -> threading.Lock:
@@ -279,8 +312,15 @@ class JobManager:
             if held and lock is not None:
                 lock.release()
 
+    def _pause(self, job: Job, sim_seconds: float) -> bool:
+        # False when the job was aborted (or the simulator stops) during the pause.
+        if self._clock is None or sim_seconds <= 0:
+            return not job.abort_requested.is_set()
+        return self._clock.sleep(sim_seconds, job.abort_requested)
+
     def _execute(self, job: Job, body: JobBody) -> None:
-        if job.abort_requested.is_set():
+        started = time.monotonic()
+        if not self._pause(job, self._min_seconds / 2):
             self._finish(job, "ABORTED")
             return
         job.state = "RUNNING"
@@ -290,11 +330,14 @@ class JobManager:
             if injected is not None:
                 raise injected
             result = body(job)
+            if self._clock is not None:
+                spent = (time.monotonic() - started) * self._clock.speed
+                if not self._pause(job, self._min_seconds - spent):
+                    raise JobAborted()
         except JobAborted:
             self._finish(job, "ABORTED")
         except Exception as exc:  # a job may fail in any way; its error is its result
             self._finish(job, "FAILED", exc)
         else:
             job.result = result
-            job.progress["percent"] = 100
             self._finish(job, "SUCCESS")

@@ -3,16 +3,19 @@
 Mirrors ``api/base/server/ws_handler/rpc.py`` and ``utils/limits.py`` of the middleware:
 the same size limits and close codes, the same request checks and messages, and the same
 ``error.data`` object (``error``, ``errname``, ``reason``, ``trace``, ``extra``).
+
+The ejson codec and the error code table are the client's own
+(:mod:`maas_dyn.truenas.wire`), so both sides read each other's values the same way.
+The error *shapes* stay here: the server words errors as the middleware does, one
+exception class per shape (:data:`_ERROR_SHAPES`), where the client maps them back.
 """
 
 from __future__ import annotations
 
-import calendar
 import enum
 import json
 import traceback
 from collections.abc import Callable
-from datetime import date, datetime, timezone
 from typing import Any
 
 from maas_dyn.sim.truenas.exceptions import (
@@ -22,6 +25,7 @@ from maas_dyn.sim.truenas.exceptions import (
     ValidationErrors,
     errname,
 )
+from maas_dyn.truenas.wire import JSONRPCError, encode_extended, loads
 
 __all__ = [
     "HARD_CALL_LIMIT",
@@ -45,18 +49,6 @@ __all__ = [
 # and calls are refused once 20 are in flight (running plus waiting).
 SOFT_CALL_LIMIT = 10
 HARD_CALL_LIMIT = 20
-
-
-class JSONRPCError(enum.IntEnum):
-    """Error codes the middleware uses (``truenas_api_client.jsonrpc.JSONRPCError``)."""
-
-    INVALID_JSON = -32700
-    INVALID_REQUEST = -32600
-    METHOD_NOT_FOUND = -32601
-    INVALID_PARAMS = -32602
-    INTERNAL_ERROR = -32603
-    TOO_MANY_CONCURRENT_CALLS = -32000
-    CALL_ERROR = -32001
 
 
 class _SizeLimit(enum.IntEnum):
@@ -115,10 +107,10 @@ def parse_message(text: str, authenticated: bool) -> dict[str, Any]:
         raise MessageTooBig(_CLOSE_INVALID_TEXT, "Anonymous connection max message length is 8 kB")
     if length > _SizeLimit.EXTENDED:
         raise MessageTooBig(_CLOSE_MESSAGE_TOO_BIG, "Max message length is 64 kB")
-    try:
-        message = json.loads(text)
-    except RecursionError:  # nesting deeper than the parser's stack: an error reply, not 1011
-        raise ValueError("JSON nested too deeply") from None
+    # ejson both ways: {"$date": ms} in params arrives as a datetime, as in the middleware
+    # (utils/limits.py parses every frame with truenas_api_client.ejson.loads). Nesting
+    # deeper than the parser's stack is an error reply, not 1011.
+    message = loads(text)
     if not isinstance(message, dict):
         if isinstance(message, list):
             raise ValueError("Batch messages are not supported at this time")
@@ -157,16 +149,8 @@ def check_request(message: dict[str, Any]) -> None:
 
 
 def _encode_extended(obj: object) -> object:
-    # The middleware speaks "ejson": datetimes travel as {"$date": <ms since epoch>}.
-    if isinstance(obj, datetime):
-        if obj.tzinfo is not None:
-            obj = obj.astimezone(timezone.utc)
-        return {"$date": int(calendar.timegm(obj.timetuple()) * 1000)}
-    if isinstance(obj, date):
-        return {"$type": "date", "$value": obj.isoformat()}
-    if isinstance(obj, (set, frozenset)):
-        return {"$set": list(obj)}
-    raise TypeError(f"Object of type {type(obj).__name__} is not JSON serializable")
+    # Whole seconds, as the middleware's encoder (truenas_api_client.ejson) sends them.
+    return encode_extended(obj, whole_seconds=True)
 
 
 def dumps(obj: object) -> str:

@@ -74,7 +74,9 @@ def _accounts(state: State, rng: random.Random) -> Secrets:
     with state.lock:
         state.otp_secrets[OTP_ADMIN] = otp_secret
         state.tables["user"][otp_user["id"]]["twofactor_auth_configured"] = True
-    key, api_key = new_api_key(state, "maas-dyn-sim", ADMIN, admin["uid"])
+    # From the seed: the same --seed gives the same key on every start (as MAAS's).
+    key, api_key = new_api_key(state, "maas-dyn-sim", ADMIN, admin["uid"],
+                               secret=f"{rng.getrandbits(256):064x}")
     with state.lock:
         state.tables["user"][admin["id"]]["api_keys"] = [key["id"]]
     return Secrets(ADMIN, ADMIN_PASSWORD, api_key, OTP_ADMIN, OTP_PASSWORD, otp_secret)

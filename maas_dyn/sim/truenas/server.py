@@ -58,10 +58,12 @@ class Server:
         self._dispatcher = dispatcher
         self._lock = threading.Lock()
         self._connections: set[Connection] = set()
-        version = rt.catalog.api_version
+        # Every API version the release serves has its route (the middleware's
+        # _add_api_route per api/ folder); all speak the served description.
         self._protocols: dict[str, Callable[[], EndpointProtocol]] = {
             "/api/current": lambda: JsonRpcProtocol(dispatcher),
-            f"/api/{version}": lambda: JsonRpcProtocol(dispatcher),
+            **{f"/api/{version}": lambda: JsonRpcProtocol(dispatcher)
+               for version in rt.catalog.api_versions},
             LEGACY_PATH: lambda: LegacyProtocol(dispatcher, rt.catalog),
         }
         endpoints = HttpEndpoints(rt, dispatcher, frozenset(self._protocols), stopping.is_set)

@@ -84,8 +84,10 @@ class TrueNASSimulator:
             raise ValueError(f"TrueNAS {version} does not offer the login mechanism(s) "
                              f"{', '.join(unknown)}; it offers {', '.join(offered)}")
         self._tls = _tls(tls_cert, tls_key) if tls_cert else None
-        self._rt = Runtime(catalog, state, events, JobManager(events, self._faults, job_workers),
-                           SimClock(speed, self._stopping), self._faults, rng=rng,
+        clock = SimClock(speed, self._stopping)
+        self._rt = Runtime(catalog, state, events,
+                           JobManager(events, self._faults, job_workers, clock=clock),
+                           clock, self._faults, rng=rng,
                            hostname=hostname, auth_mechanisms=allowed,
                            scram_iterations=scram_iterations)
         self._dispatcher = Dispatcher(self._rt, HANDLERS)

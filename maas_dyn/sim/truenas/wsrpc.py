@@ -81,8 +81,11 @@ class JsonRpcProtocol:
                 if has_id:
                     session.send(rpc.error_reply(id_, exc))
                 return
-            if has_id:
-                session.send(rpc.success(id_, result))
+            else:
+                if has_id:
+                    session.send(rpc.success(id_, result))
+            finally:
+                self._dispatcher.reply_sent(session, id_)
 
         def refuse() -> None:
             if has_id:

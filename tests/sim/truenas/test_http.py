@@ -29,7 +29,9 @@ PUT = {"method": "filesystem.put", "params": ["/mnt/tank/hello.txt", {}]}
 
 def test_versions_and_unknown_paths(sim: TrueNASSimulator) -> None:
     reply = requests.get(f"{sim.base_url}/api/versions", timeout=TIMEOUT)
-    assert reply.status_code == 200 and reply.json() == ["v25.10.0"]
+    assert reply.status_code == 200 and reply.json() == [
+        "v25.04.0", "v25.04.1", "v25.04.2", "v25.10.0", "v25.10.1", "v25.10.2", "v25.10.3",
+        "v25.10.4", "v25.10.5"]
     assert reply.headers["Content-Type"] == "application/json"
     assert requests.get(f"{sim.base_url}/nope", timeout=TIMEOUT).status_code == 404
     assert requests.get(f"{sim.base_url}/_upload", timeout=TIMEOUT).status_code == 405
@@ -131,6 +133,6 @@ def test_download_refusals(sim: TrueNASSimulator, admin: RpcClient) -> None:
     reply = requests.get(f"{sim.base_url}/_download/{job_id}?auth_token={token}",
                          timeout=TIMEOUT)
     assert (reply.status_code, reply.content) == (200, b"")
-    assert admin.wait_job(job_id)["error"] == "[ENOENT] /missing: file does not exist"
+    assert admin.wait_job(job_id)["error"] == "[EFAULT] /missing is not a file"
     assert "not a job method" in admin.error("core.download", "core.ping", [], "x")["data"][
         "reason"]

@@ -62,10 +62,10 @@ def test_handshake(sim: TrueNASSimulator, ddp: Ddp) -> None:
     assert ddp.recv() == {"msg": "failed", "version": "1"}
     connected = ddp.connect()
     assert connected["msg"] == "connected" and isinstance(connected["session"], str)
+    # WebSocketApplication.on_message has no "ping" branch: a ping, like any unknown
+    # message, gets no answer at all; the next frame is the call's result.
     ddp.send({"msg": "ping", "id": "p1"})
-    assert ddp.recv() == {"msg": "pong", "id": "p1"}
     ddp.send({"msg": "ping"})
-    assert ddp.recv() == {"msg": "pong"}
     ddp.send({"msg": "unknown"})
     assert ddp.call("core.ping") == {"msg": "result", "id": "c1", "result": "pong"}
 

@@ -439,7 +439,8 @@ def api_key_string(key_id: int, secret: str) -> str:
 
 
 def new_api_key(state: State, name: str, username: str, uid: int,
-                expires_at: Any = None) -> tuple[dict[str, Any], str]:
+                expires_at: Any = None, *, secret: str | None = None
+                ) -> tuple[dict[str, Any], str]:
     """Create an API key record and its secret.
 
     Args:
@@ -448,11 +449,13 @@ def new_api_key(state: State, name: str, username: str, uid: int,
         username: Owner.
         uid: Owner's uid.
         expires_at: Expiry, or ``None``.
+        secret: The key's secret (the seeded key's is derived from the seed, so that
+            it is the same on every start); a fresh random one when ``None``.
 
     Returns:
         ``(record, key string)``.
     """
-    secret = secrets.token_hex(32)
+    secret = secret if secret is not None else secrets.token_hex(32)
     key_id = state.next_id("api_key")
     digest = hashlib.sha512(secret.encode()).hexdigest()
     record = state.record("api_key", id=key_id, name=name, username=username,

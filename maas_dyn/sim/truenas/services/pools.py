@@ -274,8 +274,13 @@ def _scrub(call: Call, pool: dict[str, Any]) -> None:
 
 
 def _running_scrubs(call: Call, pool_id: int) -> list[Job]:
-    return [job for job in call.rt.jobs.active("pool.scrub")
-            if job.arguments[:2] == [pool_id, "START"]]
+    by_id = [job for job in call.rt.jobs.active("pool.scrub")
+             if job.arguments[:2] == [pool_id, "START"]]
+    by_name = [job for job in call.rt.jobs.active("pool.scrub.scrub")
+               if job.arguments[1:2] in ([], ["START"])
+               and (pool := pool_by_name(call, job.arguments[0])) is not None
+               and pool["id"] == pool_id]
+    return [job for job in by_id + by_name if job is not call.job]
 
 
 @methods.method("pool.scrub", abortable=True)
@@ -289,6 +294,29 @@ def scrub(call: Call) -> None:
         call.rt.jobs.abort(job)
     if call.args[1] == "PAUSE":
         _set_scan(call, pool["id"], pause=datetime.now(timezone.utc))
+
+
+@methods.method("pool.scrub.scrub", abortable=True)
+def scrub_by_name(call: Call) -> None:
+    """Run ``pool.scrub.scrub(name, action)`` as a job (25.10+; ``plugins/pool_/scrub.py``).
+
+    The same actions as ``pool.scrub(id, action)``, on a pool named rather than numbered;
+    START follows the scrub until it finishes, as the middleware's job polls
+    ``zfs.pool.scrub_state``.
+    """
+    pool = pool_by_name(call, call.args[0])
+    if pool is None:
+        raise CallError(f"{call.args[0]!r} pool not found", errno.ENOENT)
+    action = call.arg(1, "START")
+    if action == "START":
+        _scrub(call, pool)
+        call.progress(100, "Scrub finished")
+        return
+    for job in _running_scrubs(call, pool["id"]):
+        call.rt.jobs.abort(job)
+    if action == "PAUSE":
+        _set_scan(call, pool["id"], pause=datetime.now(timezone.utc))
+        call.progress(100, "Scrub paused")
 
 
 @methods.method("pool.scrub.run")
