@@ -20,7 +20,7 @@ import pytest
 import trustme
 
 from maas_dyn import errors
-from maas_dyn._scram import b64, unb64
+from maas_dyn._scram import b64, derive_keys, tls_server_end_point, unb64
 from maas_dyn.sim.truenas import TrueNASSimulator
 from maas_dyn.truenas import Client, Credentials, DerivedApiKey
 from maas_dyn.truenas.login import LoginChannel, login
@@ -369,7 +369,60 @@ def test_recorded_exchange_of_the_official_client(variant: str,
 
 
 def test_recorded_certificate_binding() -> None:
-    from maas_dyn._scram import tls_server_end_point
-
     assert b64(tls_server_end_point(unb64(RECORDED["certificate"]))) \
         == RECORDED["channel_binding"]
+
+
+# -- the remaining refusals, each with its step and advice --------------------------------------
+
+def _scripted(*answers: Any) -> Callable[[str, list[Any]], Any]:
+    """A session answering mechanism_choices, then the login_ex calls, in order."""
+    queue = list(answers)
+
+    def call(method: str, params: list[Any]) -> Any:
+        answer = queue.pop(0)
+        if isinstance(answer, Exception):
+            raise answer
+        return answer
+
+    return call
+
+
+LOOPBACK = "ws://127.0.0.1/api/current"
+
+
+@pytest.mark.parametrize(("answers", "credentials", "channel", "match"), [
+    # 25.04.2 to 25.10.2 fail mechanism_choices before login: no SCRAM there.
+    ([errors.CallError("'NoneType' object has no attribute 'may_create_auth_token'")],
+     Credentials("admin", api_key="1-k", api_key_mechanism="SCRAM"), None,
+     "no list"),
+    ([["API_KEY_PLAIN"]],
+     Credentials("admin", api_key=DerivedApiKey(1, derive_keys(b"k", b"salt", 1))),
+     None, "only derived SCRAM keys"),
+    ([["SCRAM"]], Credentials(api_key="1-k"), None, "needs the user"),
+    ([["SCRAM"], errors.CallError("SCRAM: not allowed", errname="EOPNOTSUPP")],
+     Credentials("admin", api_key="1-k"), None, r"client-first.*refused the SCRAM mechanism"),
+    ([["SCRAM"], {"response_type": "EXPIRED"}], Credentials("admin", api_key="1-k"), None,
+     "expired"),
+    ([["SCRAM"], {"response_type": "SUCCESS"}], Credentials("admin", api_key="1-k"), None,
+     "unexpected answer"),
+    ([["SCRAM"], {"response_type": "SCRAM_RESPONSE", "scram_type": "SERVER_FINAL_RESPONSE",
+                  "rfc_str": "v=AAAA"}], Credentials("admin", api_key="1-k"), None,
+     "expected a SERVER_FIRST_RESPONSE"),
+    ([["SCRAM"]], Credentials("admin", api_key="not-a-key"), None, "looks like <id>-<secret>"),
+    ([["SCRAM"]], Credentials("ad,min", api_key="1-k"), None, "contains ','"),
+    ([["SCRAM"]], Credentials("admin", api_key="1-k"),
+     LoginChannel(tls=True, verified=True, certificate=b"\x30\x03\x02\x01\x00"),
+     "cannot bind SCRAM to the server certificate"),
+])
+def test_refusals(answers: list[Any], credentials: Credentials, channel: LoginChannel | None,
+                  match: str) -> None:
+    with pytest.raises(errors.AuthenticationError, match=match) as caught:
+        login(_scripted(*answers), credentials, LOOPBACK, channel)
+    assert caught.value.hint
+    assert "1-k" not in str(caught.value)
+
+
+def test_unknown_mechanism_choice_is_a_configuration_error() -> None:
+    with pytest.raises(errors.ConfigurationError, match="api_key_mechanism"):
+        Credentials("admin", api_key="1-k", api_key_mechanism="PLAIN")
