@@ -46,3 +46,8 @@ __getattr__, __dir__ = lazy_attributes(__name__, globals(), {
     "truenas": ("maas_dyn.truenas", ""),
     "connect_truenas": ("maas_dyn.truenas", "connect"),
 }, __all__)
+
+# Resources' wait("deployed") looks waiters up in a registry (maas_dyn/_waiter_registry.py)
+# the workflows package fills when imported. The package on top names that module, so no
+# lower layer imports it; the registry imports it on the first wait().
+_WAITER_MODULES = ("maas_dyn.workflows.waiters",)

@@ -19,7 +19,7 @@ from maas_dyn._dynamic import Operation, lazy_namespace
 from maas_dyn.aio._connecting import Connecting
 from maas_dyn.maas.client import Client
 from maas_dyn.maas.describe import HandlerSpec
-from maas_dyn.maas.handlers import handler_class
+from maas_dyn.maas.resources import Binder, ResourceIndex, handler_class_with_get
 
 __all__ = ["AsyncClient", "connect"]
 
@@ -41,9 +41,16 @@ class AsyncClient:
     def __init__(self, client: Client, max_workers: int = 16):
         self.client = client
         self._executor = ThreadPoolExecutor(max_workers, thread_name_prefix="maas_dyn-aio")
+        # Answers become resources with coroutine methods, like the sync client's
+        # (unless it was built with resources=False).
+        index = ResourceIndex(client.description)
+        self._binder = Binder(index, self.__dict__.__getitem__, waiter_client=self,
+                              asynchronous=True, module=__name__) \
+            if client._resources else None
         for spec in client.description.handlers.values():
             self.__dict__[spec.name] = lazy_namespace(
-                partial(handler_class, spec, asynchronous=True, module=__name__),
+                partial(handler_class_with_get, index, self.__dict__.__getitem__, spec,
+                        asynchronous=True, module=__name__),
                 partial(self._invoke, spec), spec.name,
             )
 
@@ -53,7 +60,7 @@ class AsyncClient:
     async def _invoke(self, spec: HandlerSpec, operation: Operation, args: tuple[Any, ...],
                       kwargs: dict[str, Any]) -> Any:
         loop = asyncio.get_running_loop()
-        call = partial(self.client._invoke, spec, operation, args, kwargs)
+        call = partial(self.client._invoke, spec, operation, args, kwargs, self._binder)
         return await loop.run_in_executor(self._executor, call)
 
     async def call(self, handler: str, action: str, *args: Any, **kwargs: Any) -> Any:

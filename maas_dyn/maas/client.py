@@ -12,6 +12,7 @@ import re
 import threading
 import time
 from collections.abc import Iterable, Mapping
+from functools import partial
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urljoin, urlsplit
 
@@ -43,6 +44,7 @@ from maas_dyn.maas.encode import (
     expand_path,
 )
 from maas_dyn.maas.handlers import Handler, build_handlers
+from maas_dyn.maas.resources import Binder, ResourceIndex, handler_class_with_get
 from maas_dyn.maas.oauth import Credentials, parse_api_key
 from maas_dyn.maas.response import Response, decode_body, error_for
 from maas_dyn.maas.transport import (
@@ -165,6 +167,9 @@ class Client:
             ``False`` to never read or write a cached description.
         api_version: The API version in the describe URL (``"2.0"``; ``"1.0"`` for 1.9);
             by default the one the URL names, else ``"2.0"``.
+        resources: Return objects that name their location as resources (``dict``
+            subclasses with the item's actions as methods, see
+            :mod:`maas_dyn.maas.resources`); ``False`` returns plain dicts.
 
     Raises:
         InvalidURLError: The URL is not an http(s) URL with a host.
@@ -197,8 +202,11 @@ class Client:
         max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
         max_header_bytes: int = DEFAULT_MAX_HEADER_BYTES,
         max_redirects: int = DEFAULT_MAX_REDIRECTS,
+        resources: bool = True,
     ):
         self.url, self._origin, named = _normalise_url(url)
+        self._binder: Binder | None = None
+        self._resources = resources
         if named is not None and api_version is not None and named != api_version:
             raise InvalidURLError(f"the URL names API {named} but api_version={api_version!r}")
         api_version = named or api_version or "2.0"
@@ -315,13 +323,18 @@ class Client:
         return description
 
     def _install(self, description: Description, raw: bytes | None) -> None:
-        handlers = build_handlers(description, self._invoke)
+        index = ResourceIndex(description)
+        handlers = build_handlers(description, self._invoke, partial(
+            handler_class_with_get, index, self.__dict__.__getitem__))
+        binder = Binder(index, self.__dict__.__getitem__, waiter_client=self) \
+            if self._resources else None
         with self._lock:
             for name in self._handler_names:
                 self.__dict__.pop(name, None)
             self.__dict__.update(handlers)
             self._handler_names = tuple(handlers)
             self.description = description
+            self._binder = binder
         if raw is not None and self._cache is not None:
             self._cache.store(self.url, description.hash or "unhashed", raw)
         _log.debug("MAAS %s: %d handlers, description %s", self.url, len(handlers),
@@ -452,7 +465,12 @@ class Client:
     # -- the funnel -----------------------------------------------------------------------
 
     def _invoke(self, handler: HandlerSpec, operation: Operation, args: tuple[Any, ...],
-                kwargs: dict[str, Any]) -> Any:
+                kwargs: dict[str, Any], binder: Binder | None | bool = True) -> Any:
+        # ``binder``: True binds answers with this client's resources; the async client
+        # passes its own (coroutine methods), False/None returns plain data.
+        if binder is True:
+            binder = self._binder
+        binder = binder or None
         bound = bind_arguments(operation, args, kwargs, reserved=_COMPAT_KEYWORDS)
         fields: list[tuple[str, Any]] = list(bound.keywords.items())
         for name, value in bound.extra.items():
@@ -472,7 +490,8 @@ class Client:
                 UndocumentedParameterWarning,
             )
             fields.append((name, value))
-        return self._perform(handler, operation.payload, bound.positional, fields).data
+        data = self._perform(handler, operation.payload, bound.positional, fields).data
+        return data if binder is None else binder.wrap(handler, bound.positional, data)
 
     def _perform(self, handler: HandlerSpec, action: ActionSpec, path: Mapping[str, Any],
                  fields: list[tuple[str, Any]]) -> Response:

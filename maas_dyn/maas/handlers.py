@@ -216,6 +216,7 @@ def handler_class(spec: HandlerSpec, *, asynchronous: bool = False,
 def build_handlers(
     description: Description,
     invoke: Callable[[HandlerSpec, Operation, tuple[Any, ...], dict[str, Any]], Any],
+    build_class: Callable[[HandlerSpec], type[Handler]] = handler_class,
 ) -> dict[str, Handler]:
     """Build one handler object per handler of a description.
 
@@ -226,13 +227,15 @@ def build_handlers(
         description: The parsed description.
         invoke: The client's funnel; called with the handler spec, the operation and
             the call's arguments.
+        build_class: Builds a handler's class (default :func:`handler_class`; the
+            client adds resource readers, see :mod:`maas_dyn.maas.resources`).
 
     Returns:
         Handler objects by Python name.
     """
     return {
         spec.name: lazy_namespace(  # type: ignore[misc]
-            partial(handler_class, spec), partial(invoke, spec), spec.name
+            partial(build_class, spec), partial(invoke, spec), spec.name
         )
         for spec in description.handlers.values()
     }

@@ -23,6 +23,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
+from maas_dyn._waiter_registry import register_waiters
 from maas_dyn.errors import (
     Cancelled,
     ConnectionClosed,
@@ -390,3 +391,12 @@ def get_waiter(client: Any, name: str, **overrides: Any) -> Waiter:
         raise KeyError(f"no waiter {name!r}; known: {', '.join(sorted(WAITERS))}")
     hooks = {k: overrides.pop(k) for k in ("sleep", "clock", "async_sleep") if k in overrides}
     return Waiter(client, replace(WAITERS[name], **overrides), name=name, **hooks)
+
+
+def _resource_waiter(client: Any, name: str) -> Waiter | None:
+    return get_waiter(client, name) if name in WAITERS else None
+
+
+# Resources' wait(name) finds the waiters of this table through the registry
+# (maas_dyn/_waiter_registry.py): machine.wait("deployed") runs "machine_deployed".
+register_waiters(WAITERS.keys, _resource_waiter)
