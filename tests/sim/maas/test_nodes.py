@@ -156,4 +156,5 @@ def test_special_filesystems_and_restore(api: Api) -> None:
         assert response.status_code == 200, (op, response.text)
     assert api.post(f"machines/{deployed}/", op="restore_default_configuration").status_code \
         == 409
-    assert api.get(f"machines/{machine}/", op="details").status_code == 501
+    details = api.get(f"machines/{machine}/", op="details")
+    assert details.status_code == 200 and details.headers["Content-Type"] == "application/bson"

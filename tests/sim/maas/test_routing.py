@@ -66,13 +66,14 @@ def test_http_errors_of_routing(sim: MAASSimulator, api: Api) -> None:
 
 
 def test_unmodelled_action_answers_501_with_json(api: Api) -> None:
-    response = api.get("discovery/")
+    # Adding a chassis would need a real BMC to talk to, so it stays unmodelled.
+    response = api.post("machines/", op="add_chassis")
     assert response.status_code == 501
     assert response.json() == {
-        "handler": "DiscoveriesHandler",
-        "action": "read",
-        "op": None,
-        "message": "DiscoveriesHandler.read is not modelled by the maas_dyn simulator",
+        "handler": "MachinesHandler",
+        "action": "add_chassis",
+        "op": "add_chassis",
+        "message": "MachinesHandler.add_chassis is not modelled by the maas_dyn simulator",
     }
 
 

@@ -46,8 +46,45 @@ def _render(state: State, item: Controller, path: str) -> dict[str, Any]:
         ],
         "version": item.version,
         "tag_names": [],
+        **_controller_facts(item),
         "resource_uri": f"{state.api_prefix}{path}/{item.system_id}/",
     }
+
+
+# The rest of DISPLAYED_RACK_CONTROLLER_FIELDS (maasserver/api/rackcontrollers.py; the
+# region's list is the same): a commissioned, tested controller running Ubuntu.
+_PASSED = {"status": 2, "status_name": "Passed"}
+_TEST_STATUSES = ("commissioning", "testing", "cpu_test", "memory_test", "network_test",
+                  "storage_test", "other_test", "interface_test")
+
+
+def _controller_facts(item: Controller) -> dict[str, Any]:
+    facts: dict[str, Any] = {
+        "hardware_uuid": f"00000000-0000-4000-8000-{item.id:012d}",
+        "cpu_speed": 2400,
+        "swap_size": None,
+        "osystem": "ubuntu",
+        "distro_series": "noble",
+        "status_action": "",
+        "current_commissioning_result_id": item.id * 10 + 1,
+        "current_testing_result_id": item.id * 10 + 2,
+        "current_installation_result_id": None,
+        "hardware_info": {
+            "system_vendor": "QEMU", "system_product": "Standard PC (Q35 + ICH9, 2009)",
+            "system_family": "Unknown", "system_version": "pc-q35", "system_sku": "Unknown",
+            "system_serial": "Unknown", "cpu_model": "Intel Xeon Processor (Icelake)",
+            "mainboard_vendor": "Canonical Ltd.", "mainboard_product": "LXD",
+            "mainboard_serial": "Unknown", "mainboard_version": "pc-q35",
+            "mainboard_firmware_vendor": "EFI Development Kit II / OVMF",
+            "mainboard_firmware_date": "02/06/2015", "mainboard_firmware_version": "0.0.0",
+            "chassis_vendor": "QEMU", "chassis_type": "Other", "chassis_serial": "Unknown",
+            "chassis_version": "pc-q35",
+        },
+    }
+    for name in _TEST_STATUSES:
+        facts[f"{name}_status"] = _PASSED["status"]
+        facts[f"{name}_status_name"] = _PASSED["status_name"]
+    return facts
 
 
 def _listing(context: Context, wanted: Callable[[Controller], bool], path: str

@@ -247,7 +247,8 @@ def power_parameters(context: Context) -> dict[str, dict[str, Any]]:
     }
 
 
-@action(("MachinesHandler", "NodesHandler", "DevicesHandler"), "is_registered")
+@action(("MachinesHandler", "NodesHandler", "DevicesHandler", "RackControllersHandler",
+         "RegionControllersHandler"), "is_registered")
 def is_registered(context: Context) -> bool:
     """Tell whether a MAC address belongs to a registered node."""
     return _registered(context, _UNREGISTERED)

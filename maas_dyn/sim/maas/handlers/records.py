@@ -1,7 +1,8 @@
 """Handlers for the simple record kinds of :mod:`maas_dyn.sim.maas.records`.
 
-The same five functions serve every kind; notifications add relevance rules and
-``dismiss``.
+The same five functions serve every kind (plus ``add_tag``/``remove_tag`` for kinds
+with a tag field); notifications add relevance rules and ``dismiss``; VM hosts add
+``parameters`` and ``refresh``.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from maas_dyn.sim.maas.models import Record
 from maas_dyn.sim.maas.records import NOTIFICATIONS, RecordKind
 from maas_dyn.sim.maas.registry import REGISTRY, Context, action
 from maas_dyn.sim.maas.responses import Forbidden, NotFound, Response
+from maas_dyn.sim.maas.validation import mandatory
 
 
 def _relevant(context: Context, record: Record) -> bool:
@@ -26,7 +28,16 @@ def _relevant(context: Context, record: Record) -> bool:
     )
 
 
+def _scope(context: Context, kind: RecordKind) -> dict[str, str]:
+    scope = {name: context.arg(name) for name in kind.scope}
+    if "system_id" in scope:
+        context.state.node(scope["system_id"])  # 404 for an unknown node, as MAAS.
+    return scope
+
+
 def _listed(context: Context, kind: RecordKind, record: Record) -> bool:
+    if kind.scope and record.values.get(records.SCOPE) != _scope(context, kind):
+        return False
     if kind.per_user:
         return record.owner == context.username
     if kind is NOTIFICATIONS:
@@ -35,7 +46,21 @@ def _listed(context: Context, kind: RecordKind, record: Record) -> bool:
 
 
 def _item(context: Context, kind: RecordKind) -> Record:
-    record = lookup(context.state.records.get(kind.key, {}), context.arg("id"), kind.model)
+    table = context.state.records.get(kind.key, {})
+    if kind.keys == ("id",):
+        raw = context.arg("id")
+        named = None if kind.name_field is None else next(
+            (r for r in table.values() if r.values[kind.name_field] == raw), None)
+        record = named or lookup(table, raw, kind.model)
+    else:
+        wanted = {name: context.arg(name) for name in kind.keys}
+        found = next((r for r in table.values()
+                      if all(r.values[k] == v for k, v in wanted.items())), None)
+        if found is None:
+            raise NotFound(kind.model)
+        record = found
+    if kind.scope and record.values.get(records.SCOPE) != _scope(context, kind):
+        raise NotFound(kind.model)
     if kind.per_user and record.owner != context.username:
         raise NotFound(kind.model)
     return record
@@ -51,8 +76,9 @@ def _register(kind: RecordKind) -> None:
         ]
 
     def create(context: Context) -> dict[str, Any]:
+        scope = _scope(context, kind)
         values = records.read_fields(context.state, context.params, kind, None)
-        record = records.add(context.state, kind, context.username, **values)
+        record = records.add(context.state, kind, context.username, scope, **values)
         return records.render_record(context.state, kind, record)
 
     def read_one(context: Context) -> dict[str, Any]:
@@ -76,11 +102,37 @@ def _register(kind: RecordKind) -> None:
     update.__doc__ = f"Change a {kind.model}."
     delete.__doc__ = f"Delete a {kind.model}."
     REGISTRY.register(kind.collection, "read")(read_all)
-    REGISTRY.register(kind.collection, "create", admin=kind.admin_writes)(create)
+    if kind.creatable:
+        REGISTRY.register(kind.collection, "create", admin=kind.admin_writes)(create)
     REGISTRY.register(kind.item, "read")(read_one)
     if kind.updatable:
         REGISTRY.register(kind.item, "update", admin=kind.admin_writes)(update)
     REGISTRY.register(kind.item, "delete", admin=kind.admin_writes)(delete)
+    if kind.tag_field is not None:
+        _register_tags(kind, kind.tag_field)
+
+
+def _register_tags(kind: RecordKind, tag_field: str) -> None:
+    def change(context: Context, add: bool) -> dict[str, Any]:
+        record = _item(context, kind)
+        tag = mandatory(context.params, "tag")
+        tags: list[str] = record.values[tag_field]
+        if add and tag not in tags:
+            tags.append(tag)
+        elif not add and tag in tags:
+            tags.remove(tag)
+        return records.render_record(context.state, kind, record)
+
+    def add_tag(context: Context) -> dict[str, Any]:
+        return change(context, True)
+
+    def remove_tag(context: Context) -> dict[str, Any]:
+        return change(context, False)
+
+    add_tag.__doc__ = f"Add a tag to a {kind.model}; adding it twice is harmless."
+    remove_tag.__doc__ = f"Remove a tag from a {kind.model}; absent tags are ignored."
+    REGISTRY.register(kind.item, "add_tag", admin=kind.admin_writes)(add_tag)
+    REGISTRY.register(kind.item, "remove_tag", admin=kind.admin_writes)(remove_tag)
 
 
 for _kind in records.KINDS:
@@ -95,3 +147,20 @@ def dismiss(context: Context) -> Response:
         raise Forbidden()
     record.dismissed_by.add(context.username)
     return Response.json(None)
+
+
+_POWER_PARAMETERS = ("power_address", "power_user", "power_pass")
+
+
+@action(("PodHandler", "VmHostHandler"), "parameters", admin=True)
+def vm_host_parameters(context: Context) -> dict[str, Any]:
+    """Return a VM host's power parameters (PodHandler.parameters)."""
+    record = _item(context, records.PODS)
+    return {name: record.values[name] for name in _POWER_PARAMETERS}
+
+
+@action(("PodHandler", "VmHostHandler"), "refresh", admin=True)
+def vm_host_refresh(context: Context) -> dict[str, Any]:
+    """Refresh a VM host: the simulated host has nothing new to report."""
+    record = _item(context, records.PODS)
+    return records.render_record(context.state, records.PODS, record)
