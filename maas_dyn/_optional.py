@@ -19,6 +19,7 @@ __all__ = ["EXTRAS", "MissingExtraError", "require"]
 EXTRAS: dict[str, dict[str, str]] = {
     "sim": {"websockets": "websockets"},
     "record": {"vcr": "vcrpy", "yaml": "PyYAML"},
+    "metrics": {"prometheus_client": "prometheus-client"},
 }
 
 

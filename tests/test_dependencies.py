@@ -28,6 +28,7 @@ ROOT = Path(__file__).resolve().parents[1]
 AREAS: dict[str, list[str]] = {
     "sim": ["maas_dyn/sim"],
     "record": ["maas_dyn/testing/http_cassette.py"],
+    "metrics": ["maas_dyn/metrics.py"],
     "docs": ["docs"],
     "lint": [],
     "test": ["tests", "benchmarks", "examples"],

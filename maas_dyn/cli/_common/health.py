@@ -4,7 +4,7 @@
 
     maas-dyn PROFILE health [-o text|json|prometheus] [--watch SECONDS [--count N]]
                             [--window SECONDS] [--threshold NAME=WARNING,CRITICAL ...]
-                            [--textfile PATH]
+                            [--textfile PATH] [--serve HOST:PORT]
 
 The exit code is the status of the (last) check, as monitoring plugins report it:
 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN (the server cannot be reached or refuses the
@@ -21,6 +21,7 @@ import argparse
 import os
 import sys
 import tempfile
+import threading
 import time
 import warnings
 from collections.abc import Callable, Mapping
@@ -28,12 +29,13 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TextIO
 
-from maas_dyn.cli._common.exits import ExitCode, UsageError
+from maas_dyn.cli._common.exits import CLIError, ExitCode, UsageError
 from maas_dyn.cli._common.options import new_parser
 from maas_dyn.cli._common.profiles import Profile
 from maas_dyn.cli._common.runtime import Runtime
 from maas_dyn.errors import MaasDynError
 from maas_dyn.health.checks import Report, Threshold, is_fatal, unreachable_report
+from maas_dyn.health.exporter import Exporter
 from maas_dyn.health.output import FORMATS, render
 
 __all__ = ["HealthUsageError", "maas_health", "run_checks", "truenas_health", "write_textfile"]
@@ -99,7 +101,14 @@ def _parse(prog: str, argv: list[str], known: Mapping[str, Threshold]
     parser.add_argument("--textfile", type=Path, metavar="PATH",
                         help="also write the Prometheus form to PATH (atomically), for "
                         "node_exporter's textfile collector")
+    parser.add_argument("--serve", type=_address, metavar="HOST:PORT",
+                        help="run a Prometheus exporter: /metrics checks this profile, "
+                        "/probe?target=PROFILE any stored profile (until Ctrl-C)")
+    parser.add_argument("--scrape-timeout", type=_positive, default=30.0, metavar="SECONDS",
+                        help="with --serve: answer UNKNOWN for a check slower than this (30)")
     args = parser.parse_args(argv)
+    if args.serve is not None and (args.watch is not None or args.textfile is not None):
+        parser.error("--serve answers scrapes; it goes without --watch and --textfile")
     if args.count is not None and args.watch is None:
         parser.error("--count needs --watch")
     thresholds = {}
@@ -108,6 +117,37 @@ def _parse(prog: str, argv: list[str], known: Mapping[str, Threshold]
             parser.error(f"unknown threshold {name!r}; choose from {', '.join(sorted(known))}")
         thresholds[name] = replace(known[name], warning=warning, critical=critical)
     return args, thresholds
+
+
+def _address(text: str) -> tuple[str, int]:
+    host, _, port = text.rpartition(":")
+    if not host or not port.isdigit() or int(port) > 65535:
+        raise argparse.ArgumentTypeError(f"expected HOST:PORT (e.g. 127.0.0.1:9812), not {text!r}")
+    return host.strip("[]"), int(port)
+
+
+def serve(exporter: Exporter, address: tuple[str, int], runtime: Runtime,
+          stop: threading.Event | None = None) -> int:
+    """Serve scrapes until interrupted (or ``stop`` is set, for tests).
+
+    Args:
+        exporter: The exporter.
+        address: ``(host, port)``.
+        runtime: Where to say where it listens.
+        stop: Ends the serving when set.
+
+    Returns:
+        0 once stopped.
+    """
+    server = exporter.start(*address)
+    host, port = str(server.server_address[0]), int(server.server_address[1])
+    runtime.note(f"serving health on http://{host}:{port}/metrics ({exporter.default}) and "
+                 f"/probe?target=PROFILE; Ctrl-C stops")
+    try:
+        (stop or threading.Event()).wait()
+    finally:
+        exporter.close()
+    return 0
 
 
 def write_textfile(path: Path, text: str) -> None:
@@ -167,23 +207,14 @@ def run_checks(check: Callable[[], Report], args: argparse.Namespace, out: TextI
     return report.exit_code
 
 
-def maas_health(name: str, argv: list[str], runtime: Runtime) -> int:
-    """Run ``maas-dyn PROFILE health``.
-
-    Args:
-        name: The profile word.
-        argv: The arguments after ``health``.
-        runtime: The CLI runtime (streams, profiles, transport).
-
-    Returns:
-        The exit code: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN.
-    """
+def _maas_checker(name: str, runtime: Runtime, thresholds: Mapping[str, Threshold],
+                  window: float) -> Callable[[], Report]:
+    """A check of one maas-dyn profile that keeps its session between checks."""
     from maas_dyn.cli._common.profiles import ENV_PROFILE
     from maas_dyn.cli.maas.session import Session, open_session
-    from maas_dyn.health.maas_rules import THRESHOLDS, check_maas
+    from maas_dyn.health.maas_rules import check_maas
     from maas_dyn.maas.client import DescriptionChangedWarning
 
-    args, thresholds = _arguments(f"maas-dyn {name} health", argv, THRESHOLDS)
     profile = runtime.store.resolve(name, runtime.environ)
     session: Session | None = None
 
@@ -197,7 +228,7 @@ def maas_health(name: str, argv: list[str], runtime: Runtime) -> int:
             with warnings.catch_warnings():
                 # An upgraded region is no health problem; the profile is updated below.
                 warnings.simplefilter("ignore", DescriptionChangedWarning)
-                report = check_maas(session.client, thresholds=thresholds, window=args.window)
+                report = check_maas(session.client, thresholds=thresholds, window=window)
         except MaasDynError as exc:
             if not is_fatal(exc):
                 raise
@@ -206,7 +237,73 @@ def maas_health(name: str, argv: list[str], runtime: Runtime) -> int:
         session.save_new_description(runtime.store)
         return report
 
-    return run_checks(check, args, runtime.stdout, runtime.stderr, prog="maas-dyn")
+    return check
+
+
+def _fleet(dialect: str, make: Callable[[str], Callable[[], Report]]) -> Callable[[str], Report]:
+    # /probe?target=NAME: one checker per profile, made on its first scrape.
+    checkers: dict[str, Callable[[], Report]] = {}
+
+    def check(target: str) -> Report:
+        try:
+            if target not in checkers:
+                checkers[target] = make(target)
+            return checkers[target]()
+        except (CLIError, MaasDynError) as exc:
+            return unreachable_report(dialect, target, f"{target}: {exc}")
+
+    return check
+
+
+def maas_health(name: str, argv: list[str], runtime: Runtime) -> int:
+    """Run ``maas-dyn PROFILE health``.
+
+    Args:
+        name: The profile word.
+        argv: The arguments after ``health``.
+        runtime: The CLI runtime (streams, profiles, transport).
+
+    Returns:
+        The exit code: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN.
+    """
+    from maas_dyn.health.maas_rules import THRESHOLDS
+
+    args, thresholds = _arguments(f"maas-dyn {name} health", argv, THRESHOLDS)
+
+    def make(target: str) -> Callable[[], Report]:
+        return _maas_checker(target, runtime, thresholds, args.window)
+
+    if args.serve is not None:
+        exporter = Exporter(_fleet("maas", make), dialect="maas", default=name,
+                            timeout=args.scrape_timeout)
+        return serve(exporter, args.serve, runtime)
+    return run_checks(make(name), args, runtime.stdout, runtime.stderr, prog="maas-dyn")
+
+
+def _truenas_checker(profile: Profile, thresholds: Mapping[str, Threshold], window: float
+                     ) -> tuple[Callable[[], Report], Callable[[], None]]:
+    """A check of one truenas-dyn profile that keeps its connection, and how to close it."""
+    from maas_dyn.health.truenas_rules import check_truenas
+    from maas_dyn.truenas import Client, connect
+
+    client: Client | None = None
+
+    def check() -> Report:
+        nonlocal client
+        try:
+            if client is None:
+                client = connect(profile.url, **profile.client_options())
+        except MaasDynError as exc:
+            if not is_fatal(exc):
+                raise
+            return unreachable_report("truenas", profile.url, exc)
+        return check_truenas(client, thresholds=thresholds, window=window)
+
+    def close() -> None:
+        if client is not None:
+            client.close()
+
+    return check, close
 
 
 def truenas_health(profile: Profile, argv: list[str], runtime: Runtime) -> int:
@@ -220,25 +317,24 @@ def truenas_health(profile: Profile, argv: list[str], runtime: Runtime) -> int:
     Returns:
         The exit code: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN.
     """
-    from maas_dyn.health.truenas_rules import THRESHOLDS, check_truenas
-    from maas_dyn.truenas import Client, connect
+    from maas_dyn.health.truenas_rules import THRESHOLDS
 
     args, thresholds = _arguments(f"truenas-dyn {profile.name} health", argv, THRESHOLDS)
-    client: Client | None = None
+    closers: list[Callable[[], None]] = []
 
-    def check() -> Report:
-        nonlocal client
-        try:
-            if client is None:
-                client = connect(profile.url, **profile.client_options())
-        except MaasDynError as exc:
-            if not is_fatal(exc):
-                raise
-            return unreachable_report("truenas", profile.url, exc)
-        return check_truenas(client, thresholds=thresholds, window=args.window)
+    def make(target: str) -> Callable[[], Report]:
+        chosen = profile if target == profile.name else runtime.store.load(target)
+        check, close = _truenas_checker(chosen, thresholds, args.window)
+        closers.append(close)
+        return check
 
     try:
-        return run_checks(check, args, runtime.stdout, runtime.stderr, prog="truenas-dyn")
+        if args.serve is not None:
+            exporter = Exporter(_fleet("truenas", make), dialect="truenas",
+                                default=profile.name, timeout=args.scrape_timeout)
+            return serve(exporter, args.serve, runtime)
+        return run_checks(make(profile.name), args, runtime.stdout, runtime.stderr,
+                          prog="truenas-dyn")
     finally:
-        if client is not None:
-            client.close()
+        for close in closers:
+            close()
