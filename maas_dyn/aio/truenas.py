@@ -49,6 +49,7 @@ from maas_dyn.truenas.jobs import (
 from maas_dyn.truenas.jsonrpc import CALL_ERROR
 from maas_dyn.truenas.messages import Event
 from maas_dyn.truenas.methods import MethodSpec, build_tree
+from maas_dyn.truenas.resources import Binder
 
 __all__ = ["AsyncClient", "AsyncJob", "connect"]
 
@@ -190,8 +191,12 @@ class AsyncClient:
         self._watched: dict[int, list[AsyncJob]] = {}
         self._job_events: Subscription | None = None
         self._subscribing = asyncio.Lock()
-        self.__dict__.update(build_tree(methods, self._invoke, _RESERVED,
-                                        asynchronous=True).top)
+        tree = build_tree(methods, self._invoke, _RESERVED, asynchronous=True)
+        self.__dict__.update(tree.top)
+        # CRUD items become resources with coroutine methods (unless resources=False).
+        self._binder = Binder(methods, tree.operations, tree.by_name.__getitem__,
+                              waiter_client=self, asynchronous=True, module=__name__) \
+            if client._resources else None
 
     if TYPE_CHECKING:  # namespaces are generated at run time; let type checkers accept them
         def __getattr__(self, name: str) -> Any: ...
@@ -250,7 +255,8 @@ class AsyncClient:
         result = await self._send(submit, spec.name, self.client.call_timeout)
         if spec.job and isinstance(result, int) and not isinstance(result, bool):
             return AsyncJob(self, result, spec.name)
-        return result
+        binder = self._binder
+        return result if binder is None else binder.wrap(spec.name, result)
 
     async def call(self, method: str, *params: Any, job: bool = False, timeout: Any = _UNSET,
                    on_progress: ProgressCallback | None = None) -> Any:

@@ -56,6 +56,7 @@ from maas_dyn.truenas.login import (
 )
 from maas_dyn.truenas.messages import Event
 from maas_dyn.truenas.methods import Methods, MethodSpec, Tree, build_tree
+from maas_dyn.truenas.resources import Binder
 from maas_dyn.truenas.schema import validate_params
 from maas_dyn.truenas.scram import DerivedApiKey
 from maas_dyn.truenas.transport import (
@@ -193,6 +194,9 @@ class Client:
         max_header_bytes: Largest answer to the WebSocket upgrade.
         max_queued_events: Events waiting for subscription callbacks (or an
             :meth:`events` iterator) before the oldest are dropped and counted.
+        resources: Return the items of CRUD services (``X.query``,
+            ``X.get_instance``...) as resources, ``dict`` subclasses with the item's
+            methods (see :mod:`maas_dyn.truenas.resources`); ``False``: plain dicts.
 
     Raises:
         InvalidURLError: The URL cannot be used.
@@ -234,7 +238,10 @@ class Client:
         max_message_bytes: int = WireLimits.max_message_bytes,
         max_header_bytes: int = WireLimits.max_header_bytes,
         max_queued_events: int = 10_000,
+        resources: bool = True,
     ):
+        self._resources = resources
+        self._binder: Binder | None = None
         self.endpoint: Endpoint = parse_endpoint(url, api_version)
         if protocol == "legacy":
             self.endpoint = self.endpoint.legacy()
@@ -330,11 +337,14 @@ class Client:
     def _install(self, document: Mapping[str, Any]) -> None:
         methods = Methods(document)
         tree = build_tree(methods, self._invoke, _RESERVED)
+        binder = Binder(methods, tree.operations, tree.by_name.__getitem__,
+                        waiter_client=self) if self._resources else None
         with self._connect_lock:
             for name in self._tree.top:
                 self.__dict__.pop(name, None)
             self.__dict__.update(tree.top)
             self._tree = tree
+            self._binder = binder
             self.methods = methods
         _log.debug("TrueNAS %s: %d methods", self.endpoint.url, len(methods))
 
@@ -655,7 +665,8 @@ class Client:
         result = self._call(spec.name, params, spec, filled, self.call_timeout)
         if spec.job and isinstance(result, int) and not isinstance(result, bool):
             return Job(self, result, spec.name)
-        return result
+        binder = self._binder
+        return result if binder is None else binder.wrap(spec.name, result)
 
     def submit(self, method: str, *params: Any) -> Future[Any]:
         """Send a call by name and return at once: the non-blocking form of :meth:`call`.
