@@ -1,10 +1,11 @@
 """What every workflow shares: selecting machines, and logging each step.
 
-Every step of every workflow is logged through the ``maas_dyn.workflows`` logger with
-the same structured fields, ``extra={"machine", "action", "state", "duration"}``, so one
-log handler (e.g. a JSON formatter) sees provisioning, tagging, storage, network and power
-alike. Messages and fields never carry parameter values: a power password cannot leak
-through a step's log line.
+Every step of every workflow is logged through the ``maas_dyn.workflows`` logger as event
+``workflow.step`` with fields of :data:`maas_dyn.logging.FIELDS` (``target``: the machine,
+``action``, ``status``: where it ended, ``duration_ms``, ``error``), so one log handler
+(e.g. the JSON formatter) sees provisioning, tagging, storage, network and power alike.
+Messages and fields never carry parameter values: a power password cannot leak through a
+step's log line.
 """
 
 from __future__ import annotations
@@ -15,6 +16,8 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
+
+from maas_dyn.logging import log_event
 
 __all__ = ["Filters", "Step", "fields", "logged_step", "select_machines"]
 
@@ -59,17 +62,18 @@ def logged_step(machine: str, action: str) -> Iterator[Step]:
     except Exception as exc:
         step.duration = time.monotonic() - started
         step.state = step.state or f"error: {type(exc).__name__}"
-        _log.warning("%s %s: %s after %.1f s", step.action, machine, step.state, step.duration,
-                     extra=_fields(step))
+        log_event(_log, logging.WARNING, "workflow.step", "%s %s: %s after %.1f s",
+                  step.action, machine, step.state, step.duration, error=type(exc).__name__,
+                  **_fields(step))
         raise
     step.duration = time.monotonic() - started
-    _log.info("%s %s: %s after %.1f s", step.action, machine, step.state or "done",
-              step.duration, extra=_fields(step))
+    log_event(_log, logging.INFO, "workflow.step", "%s %s: %s after %.1f s", step.action,
+              machine, step.state or "done", step.duration, **_fields(step))
 
 
 def _fields(step: Step) -> dict[str, Any]:
-    return {"machine": step.machine, "action": step.action, "state": step.state,
-            "duration": step.duration}
+    return {"target": step.machine, "action": step.action, "status": step.state or None,
+            "duration_ms": round(step.duration * 1000, 1)}
 
 
 def fields(**values: Any) -> list[tuple[str, Any]]:

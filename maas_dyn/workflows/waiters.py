@@ -338,7 +338,8 @@ class Waiter:
         state = str(result.get(spec.field, "")) if isinstance(result, Mapping) else ""
         elapsed = self._clock() - started
         _log.debug("waiter %s: %s is %s after %.1f s", spec.description, target, state,
-                   elapsed, extra={"target": target, "state": state, "elapsed": elapsed})
+                   elapsed, extra={"event": "waiter.poll", "target": target, "status": state,
+                                   "duration_ms": round(elapsed * 1000, 1)})
         if on_progress is not None:
             on_progress(Progress(target, state, elapsed, polls, result))
         if state in spec.failure or (state and state.startswith(spec.failure_prefixes)):
@@ -358,7 +359,9 @@ class Waiter:
         reason = f"{type(error).__name__}: {error}"
         _log.info("waiter %s: no answer for %s after %.1f s (%s); polling again",
                   self.spec.description, target, elapsed, type(error).__name__,
-                  extra={"target": target, "state": seen.state, "elapsed": elapsed})
+                  extra={"event": "waiter.unanswered", "target": target, "status": seen.state,
+                         "error": type(error).__name__,
+                         "duration_ms": round(elapsed * 1000, 1)})
         if on_progress is not None:
             on_progress(Progress(target, seen.state, elapsed, polls, seen.result, reason))
         return _Seen(seen.state, seen.result, elapsed, False, reason)

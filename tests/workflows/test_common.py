@@ -17,8 +17,9 @@ def test_a_step_is_logged_with_the_structured_fields(caplog: pytest.LogCaptureFi
         step.state = "Deployed"
     record = caplog.records[-1]
     assert record.name == "maas_dyn.workflows" and record.levelno == logging.INFO
-    assert (record.machine, record.action, record.state) == ("abc", "deploy", "Deployed")
-    assert record.duration == step.duration >= 0
+    assert (record.event, record.target, record.action, record.status) == (
+        "workflow.step", "abc", "deploy", "Deployed")
+    assert record.duration_ms == round(step.duration * 1000, 1)
 
 
 def test_a_failed_step_is_logged_as_a_warning_and_reraised(
@@ -27,7 +28,8 @@ def test_a_failed_step_is_logged_as_a_warning_and_reraised(
         raise KeyError("x")
     assert step.state == "error: KeyError"
     assert caplog.records[-1].levelno == logging.WARNING
-    assert caplog.records[-1].state == "error: KeyError"
+    assert caplog.records[-1].status == "error: KeyError"
+    assert caplog.records[-1].error == "KeyError"
 
 
 def test_fields_repeat_lists_and_drop_none() -> None:

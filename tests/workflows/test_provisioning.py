@@ -29,10 +29,11 @@ def test_provision_runs_commission_test_deploy_and_logs_each_step(
     assert [(s.action, s.state) for s in outcome.steps] == [
         ("commission", "Ready"), ("test", "Ready"), ("deploy", "Deployed")]
     assert seen and seen[-1].state == "Deployed"
-    steps = [r for r in caplog.records if getattr(r, "machine", None) == new]
-    assert [(r.action, r.state) for r in steps] == [
+    steps = [r for r in caplog.records if getattr(r, "target", None) == new
+             and getattr(r, "event", None) == "workflow.step"]
+    assert [(r.action, r.status) for r in steps] == [
         ("commission", "Ready"), ("test", "Ready"), ("deploy", "Deployed")]
-    assert all(r.duration >= 0 for r in steps)
+    assert all(r.duration_ms >= 0 for r in steps)
 
 
 def test_step_parameters_and_user_data_encoding() -> None:
