@@ -705,6 +705,9 @@ def boot_resource(state: State, item: BootResource) -> Json:
         "subarches": item.subarches,
         "title": item.title,
         "resource_uri": f"{state.api_prefix}boot-resources/{item.id}/",
+        # boot_resource_to_dict (maasserver/api/boot_resources.py): when a machine last
+        # deployed the image; the simulator does not track it, so never.
+        "last_deployed": None,
     }
 
 

@@ -130,7 +130,8 @@ def test_interfaces_and_power_types(api: Api) -> None:
         "eth0"
     assert api.get(f"nodes/{system_id}/interfaces/99/").status_code == 404
     types = api.get("rackcontrollers/", op="describe_power_types").json()
-    assert {t["name"] for t in types} == {"manual", "ipmi", "redfish", "virsh"}
+    assert len(types) == 24  # MAAS 3.7.3's drivers
+    assert {"manual", "ipmi", "redfish", "virsh"} <= {t["name"] for t in types}
     ipmi = next(t for t in types if t["name"] == "ipmi")
     assert any(f["name"] == "power_address" and f["required"] for f in ipmi["fields"])
 

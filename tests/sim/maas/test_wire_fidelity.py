@@ -96,3 +96,27 @@ def test_machine_create_fixes_the_architecture(api: Api) -> None:
     twice = api.post("machines/", data={"architecture": "amd64/generic", "subarchitecture": "hwe",
                                         "mac_addresses": "52:54:00:aa:bb:02", "power_type": "manual"})
     assert twice.status_code == 400 and twice.text == "Subarchitecture cannot be specified twice."
+
+
+def test_duplicate_mac_also_refuses_the_power_type(api: Api) -> None:
+    taken = api.get("machines/").json()[0]["interface_set"][0]["mac_address"]
+    answer = api.post("machines/", data={"architecture": "amd64/generic", "mac_addresses": taken,
+                                         "power_type": "manual"})
+    assert answer.status_code == 400
+    errors = answer.json()
+    assert errors["mac_addresses"] and errors["power_type"] == [
+        "Can't set power type to manual without network interfaces"]
+
+
+def test_overlapping_subnets_are_refused_for_the_whole_form(api: Api) -> None:
+    cidr = api.get("subnets/").json()[0]["cidr"]
+    answer = api.post("subnets/", data={"cidr": cidr})
+    assert answer.status_code == 400
+    assert answer.json()["cidr"] == ["Subnet with this Cidr already exists."]
+    assert answer.json()["__all__"] == [f"Subnet {cidr} would overlap with existing subnets."]
+
+
+def test_power_types_and_boot_resources_match_37(api: Api) -> None:
+    drivers = api.get("rackcontrollers/", "describe_power_types").json()
+    assert len(drivers) == 24 and {"nova", "lxd", "webhook", "proxmox"} <= {d["name"] for d in drivers}
+    assert all("last_deployed" in r for r in api.get("boot-resources/").json())

@@ -74,7 +74,13 @@ def create(context: Context) -> dict[str, Any]:
     memory = form.size("memory", unit=1024 * 1024)
     commission = form.boolean("commission", default=True)
     deployed = form.boolean("deployed")
-    power_type = form.string("power_type", default="manual") or "manual"
+    sent_power_type = form.string("power_type")
+    power_type = sent_power_type or "manual"
+    if "mac_addresses" in form.errors and sent_power_type and sent_power_type != "ipmi":
+        # MachineForm.clean (maasserver/forms/__init__.py): without cleaned MACs the
+        # machine has no interfaces, and only IPMI may be set on such a machine.
+        form.error("power_type",
+                   f"Can't set power type to {sent_power_type} without network interfaces")
     skip_check = form.boolean("power_parameters_skip_check")
     description = form.string("description", default="") or ""
     form.validate()

@@ -187,6 +187,14 @@ def create_subnet(context: Context) -> dict[str, Any]:
     if network is not None and any(s.cidr == str(network) for s in state.subnets.values()):
         form.error("cidr", "Subnet with this Cidr already exists.")
     gateway = _gateway(form, network)
+    if network is not None and "gateway_ip" not in form.errors and any(
+        network.version == other.version and network.overlaps(other)
+        for other in (ipaddress.ip_network(s.cidr) for s in state.subnets.values())
+    ):
+        # Subnet.clean (maasserver/models/subnet.py) checks the gateway, then
+        # validate_cidr, alongside the unique check: any containing or contained subnet
+        # refuses it; a bad gateway raises first and hides the overlap.
+        form.error("__all__", f"Subnet {network} would overlap with existing subnets.")
     vlan_id = _placement(state, form)
     subnet = Subnet(
         0,
