@@ -19,7 +19,7 @@ from maas_dyn._lazy import lazy_attributes
 from maas_dyn._version import __version__
 
 if TYPE_CHECKING:
-    from maas_dyn import errors, maas, truenas
+    from maas_dyn import aio, errors, maas, truenas
     from maas_dyn._shipped import shipped_releases
     from maas_dyn.maas import connect as connect_maas
     from maas_dyn.retry import RetryPolicy
@@ -28,6 +28,7 @@ if TYPE_CHECKING:
 __all__ = [
     "RetryPolicy",
     "__version__",
+    "aio",
     "connect_maas",
     "connect_truenas",
     "errors",
@@ -38,6 +39,7 @@ __all__ = [
 
 # Public name -> (module, attribute or "" for the module itself).
 __getattr__, __dir__ = lazy_attributes(__name__, globals(), {
+    "aio": ("maas_dyn.aio", ""),
     "errors": ("maas_dyn.errors", ""),
     "maas": ("maas_dyn.maas", ""),
     "connect_maas": ("maas_dyn.maas", "connect"),

@@ -44,8 +44,8 @@ from maas_dyn.maas.encode import (
     expand_path,
 )
 from maas_dyn.maas.handlers import Handler, build_handlers
-from maas_dyn.maas.resources import Binder, ResourceIndex, handler_class_with_get
 from maas_dyn.maas.oauth import Credentials, parse_api_key
+from maas_dyn.maas.resources import Binder, ResourceIndex, handler_class_with_get
 from maas_dyn.maas.response import Response, decode_body, error_for
 from maas_dyn.maas.transport import (
     DEFAULT_DEADLINE,
@@ -465,7 +465,7 @@ class Client:
     # -- the funnel -----------------------------------------------------------------------
 
     def _invoke(self, handler: HandlerSpec, operation: Operation, args: tuple[Any, ...],
-                kwargs: dict[str, Any], binder: Binder | None | bool = True) -> Any:
+                kwargs: dict[str, Any], binder: Binder | bool | None = True) -> Any:
         # ``binder``: True binds answers with this client's resources; the async client
         # passes its own (coroutine methods), False/None returns plain data.
         if binder is True:

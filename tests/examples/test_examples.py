@@ -32,6 +32,8 @@ EXPECTED: dict[str, tuple[str, ...]] = {
     "power.py": ("'power_pass': '********'", "power states:", "cycled"),
     "bulk_deploy.py": ("attempts=2", "Deployed", "Failed deployment", "succeeded"),
     "async_fanout.py": ("MAAS: 18 machines Deployed", "TrueNAS: pools fast, bulk created"),
+    "resources.py": ("interfaces, e.g. <interface", "description: storage node",
+                     "has VLANs", "async: <machine", "Deployed>", "comments: 'virtual machines'"),
 }
 NEVER_SHOWN = ("ipmi-secret", "redfish-secret")
 
