@@ -149,3 +149,12 @@ def test_structlog_shows_the_same_fields(sim: MAASSimulator) -> None:
     assert {"dialect", "server", "handler", "action", "method", "status", "request_id",
             "duration_ms"} <= set(call)
     assert call["action"] == "deploy" and call["level"] == "info"
+
+
+def test_the_manual_lists_every_field() -> None:
+    import re
+    from pathlib import Path
+
+    page = (Path(__file__).resolve().parents[1] / "docs" / "logs-metrics.md").read_text()
+    documented = set(re.findall(r"^\| `(\w+)` \|", page, re.MULTILINE))
+    assert documented == set(FIELDS)
