@@ -1,9 +1,10 @@
-"""The main job: ``maas-dyn demo`` shows the product against the embedded simulators.
+"""``maas-dyn demo``: a guided tour of maas_dyn against the embedded simulators.
 
-It starts the simulators in-process on 127.0.0.1, connects to them exactly as to real
-servers, and runs a realistic session. MAAS: explore the generated API and a
-docstring, commission and deploy a few machines with live progress, tag them, create a
-VLAN and a subnet, run a power action, print a summary. TrueNAS: log in, explore,
+It starts a simulated MAAS region and TrueNAS system on 127.0.0.1 (nothing else is
+contacted), connects to them exactly as to real servers, and runs a realistic session.
+MAAS: explore the generated API and a docstring, commission and deploy a few machines
+with live progress, tag them, create a VLAN and a subnet, run a power action, print a
+summary. TrueNAS: log in, explore,
 create a pool over simulated disks with job progress, create datasets and an SMB share,
 query with filters, and receive an alert through a subscription. Nothing here is
 specific to the simulators: point the same calls at real servers and they do the same.
@@ -235,13 +236,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     Returns:
         The exit status.
     """
-    parser = argparse.ArgumentParser(prog="maas-dyn demo", description=__doc__)
-    parser.add_argument("--machines", type=int, default=12, help="machines to seed")
-    parser.add_argument("--deploy", type=int, default=4, help="machines to deploy")
+    parser = argparse.ArgumentParser(
+        prog="maas-dyn demo", description="A guided tour of maas_dyn against the embedded "
+        "simulators. " + (__doc__ or "").split("\n", 1)[1].strip(),
+        epilog="The manual's Getting started page walks through the same calls.")
+    parser.add_argument("--machines", type=int, default=12,
+                        help="machines in the simulated region (default: 12)")
+    parser.add_argument("--deploy", type=int, default=4,
+                        help="how many of them to commission and deploy (default: 4)")
     parser.add_argument("--speed", type=float, default=300.0,
-                        help="simulated seconds per second")
+                        help="simulated seconds per real second, so that a deployment "
+                        "takes seconds (default: 300)")
     parser.add_argument("--only", choices=("maas", "truenas"),
-                        help="run only one server's half")
+                        help="run only the MAAS or only the TrueNAS half")
     args = parser.parse_args(argv)
     status = 0
     if args.only in (None, "maas"):

@@ -41,6 +41,8 @@ TOOLS: dict[str, tuple[str, str]] = {
     "ruff": ("tests/test_quality.py", '"ruff", "check"'),
     "pytest-cov": ("setup.cfg", "--cov=maas_dyn"),
     "pytest-timeout": ("setup.cfg", "--timeout="),
+    "mkdocs-material": ("mkdocs.yml", "name: material"),
+    "mkdocstrings": ("mkdocs.yml", "- mkdocstrings:"),
 }
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
 

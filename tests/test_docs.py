@@ -23,7 +23,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 DOCS = ROOT / "docs"
-PAGES = sorted(DOCS.glob("*.md"))
+PAGES = sorted(page for page in DOCS.rglob("*.md") if "_hooks" not in page.parts)
 FENCE = re.compile(r"^```(\w*)\n(.*?)^```\s*$", re.MULTILINE | re.DOTALL)
 SETUP = re.compile(r"^<!-- docs-setup: ([a-z ]+) -->$", re.MULTILINE)
 
@@ -82,19 +82,106 @@ def test_setup_markers_are_read_outside_code_blocks() -> None:
     assert python_blocks("```python\nx = 1\n```\n```sh\nls\n```\n") == ["x = 1\n"]
 
 
-def test_the_manual_builds_without_warnings(tmp_path: Path) -> None:
+# The suite builds the whole manual and the API reference, with the reference of one
+# release of each server (building all 15 takes minutes; `tox -e docs` builds them all
+# and runs these tests on that site: MAAS_DYN_DOCS_RELEASES=all).
+FAST_RELEASES = "maas:3.7 truenas:26.0"
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The site, built with ``mkdocs build --strict``."""
+    import os
+
     pytest.importorskip("mkdocs", reason="mkdocs is not installed (pip install '.[docs]')")
+    out = tmp_path_factory.mktemp("site")
+    releases = os.environ.get("MAAS_DYN_DOCS_RELEASES", FAST_RELEASES)
+    env = {**os.environ, "NO_MKDOCS_2_WARNING": "1",
+           "MAAS_DYN_DOCS_RELEASES": "" if releases == "all" else releases}
     built = subprocess.run(
         [sys.executable, "-m", "mkdocs", "build", "--strict", "--config-file",
-         str(ROOT / "mkdocs.yml"), "--site-dir", str(tmp_path / "site")],
-        capture_output=True, text=True, cwd=ROOT, timeout=120, check=False)
+         str(ROOT / "mkdocs.yml"), "--site-dir", str(out)],
+        capture_output=True, text=True, cwd=ROOT, timeout=900, check=False, env=env)
     assert built.returncode == 0, built.stderr
     assert "WARNING" not in built.stderr, built.stderr
-    site = tmp_path / "site"
+    return out
+
+
+def test_the_manual_builds_without_warnings(site: Path) -> None:
     assert (site / "health" / "index.html").exists()
     reference = (site / "reference" / "maas_dyn.health" / "index.html").read_text()
     assert "check_maas" in reference
     assert not (site / "_hooks").exists()
+    assert (site / "search" / "search_index.json").exists()
+
+
+RAW = {
+    "a reST role": re.compile(r":(?:mod|class|func|meth|attr|data|exc|obj):[`<]"),
+    "a ForwardRef": re.compile(r"ForwardRef\("),
+    "a function's repr": re.compile(r"(?:<|&lt;)function [\w.<>]+ at 0x"),
+    "a reST literal marker": re.compile(r"::</p>"),
+    "an empty entry": re.compile(r'<div class="doc doc-contents[^"]*">\s*</div>'),
+}
+
+
+def test_the_reference_pages_show_no_raw_markup(site: Path) -> None:
+    pages = sorted((site / "reference").rglob("*.html")) + sorted((site / "servers").rglob(
+        "*.html"))
+    assert len(pages) > 30
+    found = {f"{page.relative_to(site)}: {what}" for page in pages
+             for what, pattern in RAW.items() if pattern.search(page.read_text())}
+    assert not found, sorted(found)
+
+
+def test_the_api_reference_documents_every_public_name(site: Path) -> None:
+    import importlib
+    import inspect
+
+    sys.path.insert(0, str(DOCS / "_hooks"))
+    try:
+        from api_reference import MODULES
+    finally:
+        sys.path.remove(str(DOCS / "_hooks"))
+    for module_name in MODULES:
+        page = (site / "reference" / module_name / "index.html").read_text()
+        module = importlib.import_module(module_name)
+        for name in module.__all__:
+            if inspect.ismodule(getattr(module, name)) or name.startswith("__"):
+                continue  # a module has its own page; __version__ is on the index
+            assert f'id="{module_name}.{name}"' in page, (module_name, name)
+    waiters = (site / "reference" / "maas_dyn.workflows" / "index.html").read_text()
+    assert "machine_deployed" in waiters and "truenas_job" in waiters
+
+
+def test_every_shipped_release_has_its_reference_pages(site: Path) -> None:
+    import os
+
+    from maas_dyn._shipped import load_shipped, shipped_releases
+    from maas_dyn.health.reference import release_pages
+    from maas_dyn.maas import Description
+
+    built = os.environ.get("MAAS_DYN_DOCS_RELEASES", FAST_RELEASES)
+    for dialect in ("maas", "truenas"):
+        releases = shipped_releases(dialect)  # type: ignore[arg-type]
+        index = (site / "servers" / "index.html").read_text()
+        for number, release in enumerate(releases):
+            if built == "all" or f"{dialect}:{release}" in built.split():
+                folder = site / "servers" / dialect / release
+                assert (folder / "index.html").exists(), (dialect, release)
+                assert (folder / "changes" / "index.html").exists() == (number > 0)
+                assert f"{dialect}/{release}/" in index
+            if dialect == "maas":  # every handler has its page, even where not built
+                pages = release_pages("maas", release, releases[number - 1] if number else None)
+                handlers = Description(load_shipped("maas", release)).handlers
+                assert len(pages) == len(handlers) + 1 + (number > 0), release
+    deploy = (site / "servers" / "maas" / "3.7" / "machine" / "index.html").read_text()
+    for form in ("client.machine.deploy(SYSTEM_ID)", "maas-dyn PROFILE machine deploy SYSTEM_ID",
+                 "POST /MAAS/api/2.0/machines/{system_id}/?op=deploy", "distro_series"):
+        assert form in deploy, form
+    dataset = (site / "servers" / "truenas" / "26.0" / "pool.dataset" / "index.html").read_text()
+    assert "client.pool.dataset.create(DATA)" in dataset
+    assert '"method": "pool.dataset.create"' in dataset
+    assert "midclt call pool.dataset.create DATA" in dataset
 
 
 # -- shell examples ----------------------------------------------------------------------

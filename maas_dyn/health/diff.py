@@ -47,6 +47,7 @@ class OperationShape(NamedTuple):
 
 
 ApiSurface = dict[str, dict[str, OperationShape]]
+"""An API reduced for comparison: namespace (handler) -> operation name -> its shape."""
 
 
 def _fingerprint(text: str) -> str:

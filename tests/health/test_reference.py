@@ -22,10 +22,11 @@ def test_maas_reference_covers_every_action(tmp_path: Path) -> None:
     assert "## deploy" in machine
     assert "maas PROFILE machine deploy SYSTEM_ID [key=value ...]" in machine
     assert "client.machine.deploy(SYSTEM_ID)" in machine
-    assert "distro_series (String, optional)" in machine
+    assert "| `distro_series` | String | optional |" in machine
+    assert "POST /MAAS/api/2.0/machines/{system_id}/?op=deploy" in machine
     index = (tmp_path / "index.md").read_text()
     assert f"{len(pages)} namespaces, {total} operations." in index
-    assert "- [boot-resources](boot-resources.md)" in index
+    assert "| [boot-resources](boot-resources.md) |" in index
 
     class Links(HTMLParser):
         def __init__(self) -> None:
@@ -49,7 +50,7 @@ def test_html_is_escaped(tmp_path: Path) -> None:
                      "doc": "Read <b>it</b>"}]}}]}
     write_reference(maas_reference(Description(document)), tmp_path, "<T>", formats=("html",))
     page = (tmp_path / "xss.html").read_text()
-    assert "<script>" not in page and "&lt;script&gt;" in page
+    assert "<script>alert" not in page and "&lt;script&gt;alert" in page
     assert "Read &lt;b&gt;it&lt;/b&gt;" in page
     assert "<title>xss - &lt;T&gt;</title>" in page
 

@@ -1,9 +1,10 @@
 """``maas-dyn docs WHAT --to DIR`` and ``truenas-dyn docs WHAT --to DIR``: a reference to browse.
 
 ``WHAT`` is a shipped release, a description file or a profile (its live server); the
-reference has one Markdown and one HTML page per handler or namespace, each operation
-with its generated docstring, its command line and a Python call
-(:mod:`maas_dyn.health.reference`).
+reference has one Markdown and one styled HTML page per handler or namespace, each
+operation with its parameters, the Python call, the command line and the HTTP request
+or JSON-RPC message (:mod:`maas_dyn.health.reference`): the pages of the online
+manual's server reference.
 
 ``-o`` means the output format in every other command of both CLIs, so the directory
 is ``--to DIR``; the former ``-o DIR`` / ``--out DIR`` still work, with a deprecation
@@ -33,14 +34,20 @@ _FORMATS = {"both": ("md", "html"), "md": ("md",), "html": ("html",)}
 
 def _arguments(prog: str, argv: list[str], err: TextIO) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
-        prog=prog, description="Write a browsable reference (Markdown and HTML) of every "
-        "operation of a release, a description file, or a profile's server.")
-    parser.add_argument("what", help="a shipped release, a description file, or a profile")
+        prog=prog, description="Write a reference of every operation of a release, a "
+        "description file, or a profile's server: one page per namespace with each "
+        "operation's parameters and types, the Python call, the command line and the "
+        "wire form, plus an index. The Markdown pages are those of the online manual's "
+        "server reference; the HTML pages are styled (light and dark) and need no network "
+        "(open index.html; its box filters the operations).")
+    parser.add_argument("what", help="a shipped release (e.g. 3.7, 26.0), a description "
+                        "file (JSON or .json.gz), or a profile (its server is asked now)")
     parser.add_argument("--to", dest="out", type=Path, metavar="DIR",
-                        help="the directory to write")
+                        help="the directory to write (created if needed)")
     # The former spelling; -o is the output format everywhere else.
     parser.add_argument("-o", "--out", dest="old_out", type=Path, help=argparse.SUPPRESS)
-    parser.add_argument("--format", choices=list(_FORMATS), default="both")
+    parser.add_argument("--format", choices=list(_FORMATS), default="both",
+                        help="md, html, or both (the default)")
     args = parser.parse_args(argv)
     if args.old_out is not None:
         err.write(f"{prog}: note: -o/--out DIR is deprecated; use --to DIR (-o is the "
