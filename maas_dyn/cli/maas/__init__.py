@@ -27,16 +27,16 @@ import sys
 from typing import TYPE_CHECKING, Any
 
 from maas_dyn.cli._common.commands import Command, load_command
+from maas_dyn.cli._common.entry import run_entry
 from maas_dyn.cli._common.exits import (
     CLIError,
     ExitCode,
     UsageError,
-    closed_pipe,
     error_text,
     exit_code_for,
 )
-from maas_dyn.cli._common.recording import maas_recording, take_record_option
-from maas_dyn.cli._common.runtime import Runtime, take_log_options
+from maas_dyn.cli._common.recording import maas_recording
+from maas_dyn.cli._common.runtime import Runtime
 from maas_dyn.errors import MaasDynError
 
 if TYPE_CHECKING:
@@ -126,25 +126,14 @@ def main(argv: list[str] | None = None, *, transport: Transport | None = None) -
         The exit code (see :data:`maas_dyn.cli._common.exits.EXIT_CODES`).
     """
     runtime = Runtime.from_process(transport)
-    try:
-        log, given = take_log_options(sys.argv[1:] if argv is None else argv)
-        record, args = take_record_option(given)
-        with runtime.library_messages(log), maas_recording(record):
-            return _dispatch(args, runtime)
-    except BrokenPipeError:
-        return closed_pipe()
-    except (CLIError, MaasDynError) as exc:
+
+    def on_error(exc: Exception) -> int:
         runtime.note(error_text(exc))
         return exit_code_for(exc)
-    except KeyboardInterrupt:
-        runtime.note("interrupted")
-        return ExitCode.INTERRUPTED
-    except SystemExit as exc:  # argparse's -h, or an external command's own exit
-        if isinstance(exc.code, str):
-            runtime.note(exc.code)
-            return ExitCode.FAILURE
-        return exc.code or ExitCode.OK
 
+    return run_entry(runtime, sys.argv[1:] if argv is None else argv, _dispatch,
+                     maas_recording, errors=(CLIError, MaasDynError), on_error=on_error,
+                     interrupted="interrupted")
 
 if __name__ == "__main__":  # pragma: no cover - run by the subprocess tests
     raise SystemExit(main())

@@ -25,9 +25,10 @@ import sys
 from typing import Any
 
 from maas_dyn.cli._common.commands import Command, load_command
-from maas_dyn.cli._common.exits import CLIError, ExitCode, UsageError, closed_pipe, exit_code_for
-from maas_dyn.cli._common.recording import take_record_option, truenas_recording
-from maas_dyn.cli._common.runtime import Runtime, take_log_options
+from maas_dyn.cli._common.entry import run_entry
+from maas_dyn.cli._common.exits import CLIError, ExitCode, UsageError, exit_code_for
+from maas_dyn.cli._common.recording import truenas_recording
+from maas_dyn.cli._common.runtime import Runtime
 from maas_dyn.cli.truenas.output import EXIT_CODES
 from maas_dyn.errors import (
     InvalidParametersError,
@@ -162,21 +163,12 @@ def main(argv: list[str] | None = None) -> int:
         The exit code: 0 ok, 1 server or connection error, 2 usage error, 130 Ctrl-C.
     """
     runtime = Runtime.from_process(dialect="truenas")
-    try:
-        log, given = take_log_options(sys.argv[1:] if argv is None else argv)
-        record, args = take_record_option(given)
-        with runtime.library_messages(log), truenas_recording(record):
-            return int(_dispatch(args, runtime))
-    except BrokenPipeError:  # `truenas-dyn ... | head`: the reader went away
-        return closed_pipe()
-    except KeyboardInterrupt:
-        runtime.note("interrupted (a job keeps running on the server)")
-        return ExitCode.INTERRUPTED
-    except SystemExit as exc:  # argparse's -h, or the simulator's own exit
-        if isinstance(exc.code, str):
-            runtime.note(exc.code)
-            return ExitCode.FAILURE
-        return int(exc.code or 0)
-    except (CLIError, MaasDynError, OSError) as exc:
+
+    def on_error(exc: Exception) -> int:
         runtime.stderr.write(_report(exc))
         return _exit_code(exc)
+
+    return run_entry(runtime, sys.argv[1:] if argv is None else argv, _dispatch,
+                     truenas_recording, errors=(CLIError, MaasDynError, OSError),
+                     on_error=on_error,
+                     interrupted="interrupted (a job keeps running on the server)")
