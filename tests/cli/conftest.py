@@ -208,3 +208,70 @@ def run_subprocess(*argv: str, stdin: str = "", env: dict[str, str] | None = Non
                           capture_output=True, text=True, env=environment, cwd=ROOT,
                           timeout=60, check=False)
     return done.returncode, done.stdout, done.stderr
+
+
+# -- a simulated region for command runs, and Ctrl-C sent to a real maas-dyn process --------
+
+
+@pytest.fixture
+def region() -> Iterator[Any]:
+    """A fast simulated region of 10 machines (its clock 20,000 times real time)."""
+    from maas_dyn.sim.maas import MAASSimulator
+
+    with MAASSimulator(machines=10, speed=20_000.0) as simulator:
+        yield simulator
+
+
+@pytest.fixture
+def region_cli(region: Any, doc37: Any, capsys: pytest.CaptureFixture[str]
+               ) -> Callable[..., Result]:
+    """Run ``maas-dyn`` in-process against :func:`region`, stored as the profile ``region``."""
+    ProfileStore().save(Profile("region", f"{region.url}api/2.0/", region.api_key, doc37))
+
+    def run(*argv: str) -> Result:
+        code = main(list(argv))
+        captured = capsys.readouterr()
+        return Result(code, captured.out, captured.err)
+
+    return run
+
+
+def counted(sim: Any, handler: str, op: str) -> int:
+    """Requests the simulator received for a handler's action (any HTTP method)."""
+    return sum(n for (_, name, action), n in sim.request_counts.items()
+               if (name, action) == (handler, op))
+
+
+def wait_until(predicate: Callable[[], bool], seconds: float = 60.0) -> bool:
+    """Poll ``predicate`` until it holds or ``seconds`` pass; whether it held."""
+    import time
+
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.02)
+    return False
+
+
+def interrupt_cli(argv: list[str], ready: Callable[[], bool]) -> tuple[int, str, str]:
+    """Run ``maas-dyn ARGV`` as a process and press Ctrl-C once ``ready()`` holds.
+
+    Returns:
+        ``(exit code, stdout, stderr)``; the process is killed if it outlives the bounds.
+    """
+    import signal
+    import subprocess
+
+    process = subprocess.Popen([sys.executable, "-m", "maas_dyn.cli.maas", *argv],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                               cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)})
+    try:
+        assert wait_until(ready), "the command never reached the point to interrupt"
+        process.send_signal(signal.SIGINT)
+        out, err = process.communicate(timeout=60)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.communicate()
+    return process.returncode, out, err

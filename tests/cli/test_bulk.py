@@ -3,35 +3,23 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
-from typing import Any
+from collections.abc import Callable
 
 import pytest
 
-from maas_dyn.cli._common.profiles import Profile, ProfileStore
-from maas_dyn.cli.maas import main
 from maas_dyn.cli.maas.parser import parse_filters
 from maas_dyn.sim.maas import MAASSimulator
 from tests.cli.conftest import FakeTTY, Result
 
 
 @pytest.fixture
-def sim() -> Iterator[MAASSimulator]:
-    with MAASSimulator(machines=10, speed=20_000.0) as simulator:
-        yield simulator
+def sim(region: MAASSimulator) -> MAASSimulator:
+    return region
 
 
 @pytest.fixture
-def run(sim: MAASSimulator, doc37: Any, capsys: pytest.CaptureFixture[str]
-        ) -> Callable[..., Result]:
-    ProfileStore().save(Profile("region", f"{sim.url}api/2.0/", sim.api_key, doc37))
-
-    def run(*argv: str) -> Result:
-        code = main(list(argv))
-        captured = capsys.readouterr()
-        return Result(code, captured.out, captured.err)
-
-    return run
+def run(region_cli: Callable[..., Result]) -> Callable[..., Result]:
+    return region_cli
 
 
 def test_deploy_every_matching_machine_and_wait(run: Callable[..., Result]) -> None:

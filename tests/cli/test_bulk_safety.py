@@ -8,12 +8,8 @@ from __future__ import annotations
 
 import io
 import json
-import os
-import signal
-import subprocess
 import sys
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -24,26 +20,17 @@ from maas_dyn.errors import InvalidParametersError, UnsafeSelectionError
 from maas_dyn.maas import Client, MockTransport, RawResponse
 from maas_dyn.sim.maas import MAASSimulator
 from maas_dyn.workflows import select_machines
-from tests.cli.conftest import ROOT, Result
+from tests.cli.conftest import Result, counted, interrupt_cli
 
 
 @pytest.fixture
-def sim() -> Iterator[MAASSimulator]:
-    with MAASSimulator(machines=10, speed=20_000.0) as simulator:
-        yield simulator
+def sim(region: MAASSimulator) -> MAASSimulator:
+    return region
 
 
 @pytest.fixture
-def run(sim: MAASSimulator, doc37: Any, capsys: pytest.CaptureFixture[str]
-        ) -> Callable[..., Result]:
-    ProfileStore().save(Profile("region", f"{sim.url}api/2.0/", sim.api_key, doc37))
-
-    def run(*argv: str) -> Result:
-        code = main(list(argv))
-        captured = capsys.readouterr()
-        return Result(code, captured.out, captured.err)
-
-    return run
+def run(region_cli: Callable[..., Result]) -> Callable[..., Result]:
+    return region_cli
 
 
 def writes(sim: MAASSimulator) -> int:
@@ -209,44 +196,21 @@ def test_dry_run_lists_what_would_be_done_and_sends_nothing(
 # -- Ctrl-C ------------------------------------------------------------------------------
 
 
-def _wait_for(predicate: Callable[[], bool], seconds: float) -> bool:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.05)
-    return False
-
-
 @pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
 def test_ctrl_c_starts_nothing_new_and_says_what_was_sent(doc37: Any) -> None:
     # Real time: a deploy takes the simulator's 300 s, far beyond this test's bounds, so
     # the CLI can only end in time by stopping its waits.
     with MAASSimulator(machines=10, speed=1.0) as sim:
         ProfileStore().save(Profile("region", f"{sim.url}api/2.0/", sim.api_key, doc37))
-        process = subprocess.Popen(
-            [sys.executable, "-m", "maas_dyn.cli.maas", "region", "machines", "deploy",
-             "--all-matching", "status=ready", "--wait", "--interval", "0.2",
-             "--concurrency", "2", "--yes", "-o", "json"],
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT,
-            env={**os.environ, "PYTHONPATH": str(ROOT)})
-        try:
-            def deploys() -> int:
-                return sum(n for (_, _, op), n in sim.request_counts.items() if op == "deploy")
 
-            def polled_twice() -> bool:
-                return sum(n for (method, handler, op), n in sim.request_counts.items()
-                           if (handler, op) == ("MachineHandler", "read")) >= 4
+        def deploys() -> int:
+            return counted(sim, "MachineHandler", "deploy")
 
-            assert _wait_for(lambda: deploys() == 2 and polled_twice(), 60), \
-                "the CLI never started deploying"
-            process.send_signal(signal.SIGINT)
-            out, err = process.communicate(timeout=60)
-        finally:
-            if process.poll() is None:
-                process.kill()
-                process.communicate()
-        assert process.returncode == 130, err
+        code, out, err = interrupt_cli(
+            ["region", "machines", "deploy", "--all-matching", "status=ready", "--wait",
+             "--interval", "0.2", "--concurrency", "2", "--yes", "-o", "json"],
+            ready=lambda: deploys() == 2 and counted(sim, "MachineHandler", "read") >= 4)
+        assert code == 130, err
         rows = json.loads(out)
         assert len(rows) == 6
         sent = [row for row in rows if row["outcome"] == "interrupted (sent)"]

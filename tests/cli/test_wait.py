@@ -10,7 +10,16 @@ import pytest
 
 from maas_dyn.maas import RawResponse
 
-from .conftest import API, FakeTTY, Recorder, Result, json_reply
+from .conftest import (
+    API,
+    FakeTTY,
+    Recorder,
+    Result,
+    counted,
+    interrupt_cli,
+    json_reply,
+    wait_until,
+)
 
 
 def machine(status: str, message: str = "") -> RawResponse:
@@ -88,7 +97,6 @@ def test_progress_on_a_terminal_is_one_updating_line(cli: Callable[..., Result],
 def test_wait_rides_out_a_region_restart(doc37: object, capsys: pytest.CaptureFixture[str],
                                          monkeypatch: pytest.MonkeyPatch) -> None:
     import threading
-    import time
 
     from maas_dyn.cli._common.profiles import Profile, ProfileStore
     from maas_dyn.cli.maas import main
@@ -103,18 +111,14 @@ def test_wait_rides_out_a_region_restart(doc37: object, capsys: pytest.CaptureFi
         failures: list[BaseException] = []
 
         def reads() -> int:
-            return sum(n for (_, handler, op), n in sim.request_counts.items()
-                       if (handler, op) == ("MachineHandler", "read"))
+            return counted(sim, "MachineHandler", "read")
 
         def region() -> None:
             try:
-                deadline = time.monotonic() + 60
-                while reads() < 2 and time.monotonic() < deadline:
-                    time.sleep(0.02)
+                wait_until(lambda: reads() >= 2)
                 sim.restart(downtime=1.0)
                 before = reads()
-                while reads() < before + 2 and time.monotonic() < deadline:
-                    time.sleep(0.02)
+                wait_until(lambda: reads() >= before + 2)
                 sim.advance(400)  # the deploy (300 simulated seconds) finishes
             except BaseException as exc:  # reported by the test, not lost in the thread
                 failures.append(exc)
@@ -136,37 +140,17 @@ def test_wait_rides_out_a_region_restart(doc37: object, capsys: pytest.CaptureFi
 
 @pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
 def test_ctrl_c_during_a_wait_says_the_action_was_accepted(doc37: object) -> None:
-    import os
-    import signal
-    import subprocess
-    import time
-
     from maas_dyn.cli._common.profiles import Profile, ProfileStore
     from maas_dyn.sim.maas import MAASSimulator
-
-    from .conftest import ROOT
 
     with MAASSimulator(machines=4, speed=1.0) as sim:  # a deploy takes 300 real seconds
         ProfileStore().save(Profile("region", f"{sim.url}api/2.0/", sim.api_key, doc37))
         ready = next(m.system_id for m in sim.state.machines.values()
                      if m.status.label == "Ready")
-        process = subprocess.Popen(
-            [sys.executable, "-m", "maas_dyn.cli.maas", "region", "machine", "deploy", ready,
-             "--wait", "--interval", "0.05"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-            text=True, cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)})
-        try:
-            deadline = time.monotonic() + 60
-            while time.monotonic() < deadline and sum(
-                    n for (_, handler, op), n in sim.request_counts.items()
-                    if (handler, op) == ("MachineHandler", "read")) < 2:
-                time.sleep(0.02)
-            process.send_signal(signal.SIGINT)
-            out, err = process.communicate(timeout=60)
-        finally:
-            if process.poll() is None:
-                process.kill()
-                process.communicate()
-    assert process.returncode == 130, err
+        code, out, err = interrupt_cli(
+            ["region", "machine", "deploy", ready, "--wait", "--interval", "0.05"],
+            ready=lambda: counted(sim, "MachineHandler", "read") >= 2)
+    assert code == 130, err
     assert (f"interrupted: deploy was accepted (HTTP 200); machine {ready} was last seen "
             "'Deploying' and the region goes on with it") in err
     assert json.loads(out)["status_name"] == "Deploying"  # what the region answered

@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import pytest
 
-from maas_dyn.cli._common.profiles import Profile, ProfileStore
 from maas_dyn.cli.maas import main
 from maas_dyn.sim.maas import MAASSimulator
 from tests.cli.conftest import Result
@@ -18,22 +16,13 @@ SECRET = "bmc-s3cret-value"
 
 
 @pytest.fixture
-def sim() -> Iterator[MAASSimulator]:
-    with MAASSimulator(machines=10, speed=20_000.0) as simulator:
-        yield simulator
+def sim(region: MAASSimulator) -> MAASSimulator:
+    return region
 
 
 @pytest.fixture
-def run(sim: MAASSimulator, doc37: Any, capsys: pytest.CaptureFixture[str]
-        ) -> Callable[..., Result]:
-    ProfileStore().save(Profile("region", f"{sim.url}api/2.0/", sim.api_key, doc37))
-
-    def run(*argv: str) -> Result:
-        code = main(["workflow", "region", *argv])
-        captured = capsys.readouterr()
-        return Result(code, captured.out, captured.err)
-
-    return run
+def run(region_cli: Callable[..., Result]) -> Callable[..., Result]:
+    return lambda *argv: region_cli("workflow", "region", *argv)
 
 
 FAST = ("--interval", "0.01", "--timeout", "10")
