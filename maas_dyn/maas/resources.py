@@ -83,22 +83,21 @@ def _reader(spec: HandlerSpec) -> str:
 
 
 class _Template:
-    __slots__ = ("handler", "literals", "names", "size")
+    __slots__ = ("handler", "regex", "size")
 
     def __init__(self, handler: HandlerSpec):
         self.handler = handler
         segments = handler.path.strip("/").split("/")
         self.size = len(segments)
-        # (position, text) of literal segments; (position, name) of placeholders.
-        self.literals = tuple((i, s) for i, s in enumerate(segments)
-                              if not _PLACEHOLDER.fullmatch(s))
-        self.names = tuple((i, s[1:-1]) for i, s in enumerate(segments)
-                           if _PLACEHOLDER.fullmatch(s))
+        # One regex per template: a placeholder is one segment; the trailing slash is
+        # optional (some templates lack it, some URIs too). Compiled once, on first use.
+        pattern = "/".join("([^/]+)" if _PLACEHOLDER.fullmatch(s) else re.escape(s)
+                           for s in segments)
+        self.regex = re.compile(f"/?{pattern}/?")
 
-    def match(self, segments: list[str]) -> tuple[str, ...] | None:
-        if len(segments) != self.size or any(segments[i] != t for i, t in self.literals):
-            return None
-        return tuple(segments[i] for i, _ in self.names)
+    def match(self, path: str) -> tuple[str, ...] | None:
+        found = self.regex.fullmatch(path)
+        return None if found is None else found.groups()
 
 
 class ResourceIndex:
@@ -174,14 +173,14 @@ class ResourceIndex:
         """
         if "://" in uri:
             uri = "/" + uri.split("://", 1)[1].partition("/")[2]
-        segments = uri.strip("/").split("/")
         by_size = self._by_size()
-        if prefer is not None and prefer.name in self._own:
-            values = self._own[prefer.name].match(segments)
+        if prefer is not None:
+            own = self._own.get(prefer.name)
+            values = None if own is None else own.match(uri)
             if values is not None:
-                return prefer, values
-        for template in by_size.get(len(segments), ()):
-            values = template.match(segments)
+                return prefer, values  # the common case: one regex per item
+        for template in by_size.get(uri.strip("/").count("/") + 1, ()):
+            values = template.match(uri)
             if values is not None:
                 return template.handler, values
         return None

@@ -319,3 +319,23 @@ def test_async_resources_have_coroutine_methods() -> None:
             await aclient.aclose()
 
     asyncio.run(main())
+
+
+def test_jedi_and_ipython_complete_a_resource_with_no_network() -> None:
+    client = Client.from_release("3.7", url="http://127.0.0.1:9/MAAS/", cache=False)
+    machine = client._binder.wrap(client.description.handlers["machine"], {}, dict(MACHINE))
+    jedi = pytest.importorskip("jedi")
+    names = [c.name for c in jedi.Interpreter("m.dep", [{"m": machine}]).complete()]
+    assert names == ["deploy"]
+    names = [c.name for c in jedi.Interpreter("m.interfaces.re", [{"m": machine}]).complete()]
+    assert "read" in names
+    signatures = jedi.Interpreter("m.deploy(", [{"m": machine}]).get_signatures()
+    assert "distro_series: str | None=None" in signatures[0].to_string()
+    assert "system_id" not in signatures[0].to_string()
+    interactiveshell = pytest.importorskip("IPython.core.interactiveshell")
+    completer = pytest.importorskip("IPython.core.completer")
+    shell = interactiveshell.InteractiveShell.instance()
+    shell.user_ns["m"] = machine
+    with completer.provisionalcompleter():
+        found = {c.text for c in shell.Completer.completions("m.po", 4)}
+    assert {"power_off", "power_on", "pop", "popitem"} <= found
