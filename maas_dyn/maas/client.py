@@ -6,6 +6,7 @@ check the description hash -> decode -> raise). Hooks, logging and retries live 
 
 from __future__ import annotations
 
+import itertools
 import json
 import logging
 import re
@@ -14,7 +15,7 @@ import time
 from collections.abc import Iterable, Mapping
 from functools import partial
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import parse_qs, urljoin, urlsplit
 
 from maas_dyn._cache import DescriptionCache
 from maas_dyn._dynamic import Operation, bind_arguments, closest, unknown_name
@@ -36,6 +37,7 @@ from maas_dyn.errors import (
     UnknownHandlerError,
     UnknownNameError,
 )
+from maas_dyn.logging import log_event
 from maas_dyn.maas.describe import ActionSpec, Description, HandlerSpec
 from maas_dyn.maas.encode import (
     PreparedRequest,
@@ -81,6 +83,10 @@ DEFAULT_MAX_REDIRECTS = 5
 _FOLLOWED = frozenset({301, 302, 303, 307, 308})
 # Errors that another attempt cannot cure: the same answer would come back.
 _FINAL_ERRORS = (LimitExceeded, RedirectRefused)
+
+
+# Process-unique ids of calls, for the request_id log field (cheaper than uuid4).
+_REQUEST_IDS = itertools.count(1)
 
 
 class UndocumentedParameterWarning(UserWarning):
@@ -508,6 +514,7 @@ class Client:
         started = time.monotonic()
         attempts = 0
         hops = 0
+        request_id = f"{next(_REQUEST_IDS):x}"  # groups the retries of this call in logs
         while True:
             attempts += 1
             self.hooks.emit("before-send", request=request, attempt=attempts)
@@ -525,18 +532,20 @@ class Client:
                                         elapsed=time.monotonic() - started)
                 if wait is None:
                     raise
-                _log.info("%s %s failed (%s); retry %d in %.1f s", request.method,
-                          redact_query(request.url), exc, attempts, wait)
+                log_event(_log, logging.INFO, "maas.retry",
+                          "%s %s failed (%s); retry %d in %.1f s", request.method,
+                          redact_query(request.url), exc, attempts, wait,
+                          dialect="maas", server=self.url, handler=handler or None,
+                          method=request.method, attempt=attempts,
+                          error=type(exc).__name__, request_id=request_id)
                 self._sleep(wait)
                 continue
             if _log.isEnabledFor(logging.DEBUG):  # the hot path: nothing built unless logged
-                shown = redact_query(request.url)
-                _log.debug(
-                    "%s %s -> %d in %.1f ms", request.method, shown, raw.status,
-                    (time.monotonic() - sent) * 1000,
-                    extra={"method": request.method, "url": shown, "status": raw.status,
-                           "attempt": attempts},
-                )
+                log_event(_log, logging.DEBUG, "maas.attempt", "%s %s -> %d in %.1f ms",
+                          request.method, redact_query(request.url), raw.status,
+                          (time.monotonic() - sent) * 1000, dialect="maas", server=self.url,
+                          method=request.method, status=raw.status, attempt=attempts,
+                          request_id=request_id)
             if 300 <= raw.status < 400 and raw.status in _FOLLOWED and hops < self.max_redirects \
                     and raw.headers.get("Location"):
                 hops += 1
@@ -552,9 +561,21 @@ class Client:
                 )
             if wait is None:
                 break
-            _log.info("%s %s answered %d; retry %d in %.1f s", request.method,
-                      redact_query(request.url), raw.status, attempts, wait)
+            log_event(_log, logging.INFO, "maas.retry", "%s %s answered %d; retry %d in %.1f s",
+                      request.method, redact_query(request.url), raw.status, attempts, wait,
+                      dialect="maas", server=self.url, handler=handler or None,
+                      method=request.method, status=raw.status, attempt=attempts,
+                      request_id=request_id)
             self._sleep(wait)
+        # The audit trail: INFO for what changes the region, DEBUG for reads.
+        level = logging.DEBUG if request.method == "GET" else logging.INFO
+        if _log.isEnabledFor(level):
+            op = parse_qs(urlsplit(request.url).query).get("op", [None])[0]
+            log_event(_log, level, "maas.call", "%s %s %s -> %d", request.method,
+                      handler or "-", op or "", raw.status, dialect="maas", server=self.url,
+                      handler=handler or None, action=op, method=request.method,
+                      status=raw.status, attempt=attempts, request_id=request_id,
+                      duration_ms=round((time.monotonic() - started) * 1000, 1))
         if not internal:
             self._check_hash(raw)
         return self._finish(request, raw, handler, remember=not internal)
