@@ -10,18 +10,16 @@ from maas_dyn.aio import maas as aio_maas
 from maas_dyn.aio import truenas as aio_truenas
 from maas_dyn.sim.maas import MAASSimulator
 from maas_dyn.sim.truenas import TrueNASSimulator
-from maas_dyn.workflows import get_waiter
 
 
 async def deploy_all(url: str, api_key: str) -> None:
     """Deploy every Ready machine at once, then wait for all of them together."""
     async with aio_maas.connect(url, api_key, cache=False, max_workers=16) as maas:
-        ready = await maas.machines.read(status="ready")
-        ids = [m["system_id"] for m in ready]
-        await asyncio.gather(*(maas.machine.deploy(i, distro_series="noble") for i in ids))
-        waiter = get_waiter(maas, "machine_deployed", interval=0.05)
-        done = await asyncio.gather(*(waiter.wait_async(i) for i in ids))
-        print(f"MAAS: {len(done)} machines {', '.join(sorted({m['status_name'] for m in done}))}")
+        ready = await maas.machines.read(status="ready")   # machines: resources
+        await asyncio.gather(*(m.deploy(distro_series="noble") for m in ready))
+        # Each wait runs the waiter machine_deployed and updates its machine in place.
+        await asyncio.gather(*(m.wait("deployed", interval=0.05) for m in ready))
+        print(f"MAAS: {len(ready)} machines {', '.join(sorted({m['status_name'] for m in ready}))}")
 
 
 async def build_storage(url: str, username: str, password: str) -> None:
