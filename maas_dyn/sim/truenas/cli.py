@@ -6,10 +6,12 @@ import argparse
 import signal
 import sys
 import time
+from collections.abc import Callable
 from types import FrameType
 
 from maas_dyn.sim.truenas.catalog import Catalog
 from maas_dyn.sim.truenas.simulator import TrueNASSimulator
+from maas_dyn.sim.truenas.switches import CONDITIONS, FAULTS, Switch, apply, describe, parse_switch
 
 __all__ = ["build_parser", "main"]
 
@@ -25,9 +27,27 @@ def build_parser() -> argparse.ArgumentParser:
     """
     parser = argparse.ArgumentParser(
         prog="truenas-dyn sim",
-        description="Serve a simulated TrueNAS middleware on 127.0.0.1.")
-    parser.add_argument("--version", default="25.10", choices=Catalog.releases(),
-                        help="release whose API description is served (default: %(default)s)")
+        description="Serve a simulated TrueNAS middleware on 127.0.0.1.",
+        epilog="Credentials depend on --seed only: the same seed prints the same API key "
+               "and OTP secret on every start.")
+    parser.add_argument("--version", default=None, metavar="RELEASE",
+                        help="release whose shipped API description is served: "
+                             f"{', '.join(Catalog.releases())} (default: 25.10); with "
+                             "--description, the name it is served under (default: the "
+                             "file's name)")
+    parser.add_argument("--description", metavar="FILE",
+                        help="serve this core.get_methods document (.json or .json.gz) "
+                             "instead of a shipped one; any release, also one this package "
+                             "has never seen (CRUD and config services get generic stores)")
+    parser.add_argument("--fault", action="append", default=[], metavar="NAME[:K=V,...]",
+                        type=_switch(FAULTS),
+                        help="turn on a fault switch of sim.faults (repeatable): "
+                             + describe(FAULTS).replace("%", "%%"))
+    parser.add_argument("--condition", action="append", default=[],
+                        metavar="NAME[:K=V,...]", type=_switch(CONDITIONS),
+                        help="set a health condition of sim.conditions, or raise an alert "
+                             "(repeatable; applied in order after the start): "
+                             + describe(CONDITIONS).replace("%", "%%"))
     parser.add_argument("--port", type=int, default=0,
                         help="TCP port; 0 picks a free one (default: %(default)s)")
     parser.add_argument("--speed", type=float, default=1.0,
@@ -48,6 +68,24 @@ def build_parser() -> argparse.ArgumentParser:
                         help="PBKDF2 iterations of API keys' SCRAM keys (default: "
                              "%(default)s, as the middleware)")
     return parser
+
+
+def _switch(table: dict[str, tuple[type, str]]) -> Callable[[str], Switch]:
+    def parse(text: str) -> Switch:
+        try:
+            return parse_switch(table, text)
+        except ValueError as exc:
+            raise argparse.ArgumentTypeError(str(exc)) from None
+    return parse
+
+
+def _apply_switches(sim: TrueNASSimulator, faults: list[Switch], conditions: list[Switch]
+                    ) -> None:
+    for switch in faults:
+        apply(lambda name: getattr(sim.faults, name), switch)
+    for switch in conditions:
+        apply(lambda name: getattr(sim if name == "raise_alert" else sim.conditions, name),
+              switch)
 
 
 def _banner(sim: TrueNASSimulator) -> str:
@@ -83,10 +121,23 @@ def main(argv: list[str] | None = None) -> int:
 
     previous = {sig: signal.signal(sig, _stop) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
-        with TrueNASSimulator(version=args.version, speed=args.speed, seed=args.seed,
+        if args.description is None and args.version not in (None, *Catalog.releases()):
+            sys.stderr.write(f"truenas-dyn sim: no description ships for {args.version}; "
+                             f"shipped: {', '.join(Catalog.releases())} (or give "
+                             "--description FILE)\n")
+            return 2
+        # Left at the default, the simulator names a --description after its file.
+        with TrueNASSimulator(version=args.version or "25.10", speed=args.speed,
+                              seed=args.seed,
                               port=args.port, auth_mechanisms=args.auth_mechanisms,
                               tls_cert=args.tls_cert, tls_key=args.tls_key,
-                              scram_iterations=args.scram_iterations) as sim:
+                              scram_iterations=args.scram_iterations,
+                              description=args.description) as sim:
+            try:
+                _apply_switches(sim, args.fault, args.condition)
+            except (KeyError, ValueError, TypeError) as exc:
+                sys.stderr.write(f"truenas-dyn sim: {exc}\n")
+                return 2
             sys.stdout.write(_banner(sim) + "\n")
             sys.stdout.flush()
             while not requested:

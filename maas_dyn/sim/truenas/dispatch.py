@@ -199,10 +199,11 @@ class Dispatcher:
              job_id_only: bool) -> Any:
         spec, args, entry = self._prepare(session, method, params)
         if not spec.job:
-            return entry.handler(Call(self._rt, session, method, args, self))
+            return entry.handler(Call(self._rt, session, method, args, self,
+                                      params=list(params)))
         awaited = not (job_id_only or session.legacy_jobs)
         job = self._submit(session, spec, args, entry, pipes=Pipes(), message_id=message_id,
-                           awaited=awaited)
+                           awaited=awaited, params=params)
         if not awaited:
             return job.id
         with self._lock:
@@ -248,8 +249,10 @@ class Dispatcher:
         self._rt.counts.bump(method, params)
         spec, args, entry = self._prepare(session, method, params, nested=True)
         if not spec.job:
-            return None, entry.handler(Call(self._rt, session, method, args, self))
-        job = self._submit(session, spec, args, entry, pipes=Pipes(), inline=True)
+            return None, entry.handler(Call(self._rt, session, method, args, self,
+                                            params=list(params)))
+        job = self._submit(session, spec, args, entry, pipes=Pipes(), inline=True,
+                           params=params)
         return job.id, self._await(session, job)
 
     def start_job(self, session: Session, method: str, params: list[Any], pipes: Pipes) -> Job:
@@ -271,11 +274,11 @@ class Dispatcher:
         spec, args, entry = self._prepare(session, method, params, nested=True)
         if not spec.job:
             raise CallError(f"{method} is not a job method", errno.EINVAL)
-        return self._submit(session, spec, args, entry, pipes=pipes)
+        return self._submit(session, spec, args, entry, pipes=pipes, params=params)
 
     def _submit(self, session: Session, spec: MethodSpec, args: list[Any], entry: Entry, *,
                 pipes: Pipes, message_id: object = None, inline: bool = False,
-                awaited: bool = False) -> Job:
+                awaited: bool = False, params: list[Any] | None = None) -> Job:
         missing = [pipe for pipe in spec.pipes if pipe not in pipes.opened()]
         if missing:
             raise ValueError(f"Pipe {missing[0]!r} is not open")
@@ -286,7 +289,8 @@ class Dispatcher:
             job.awaited = awaited
 
         def body(job: Job) -> Any:
-            return entry.handler(Call(self._rt, session, spec.name, args, self, job))
+            return entry.handler(Call(self._rt, session, spec.name, args, self, job,
+                                      params=list(args if params is None else params)))
 
         credentials = session.credentials.dump() if session.credentials else None
         return self._rt.jobs.submit(spec.name, args, body, credentials=credentials,

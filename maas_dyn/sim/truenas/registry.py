@@ -15,7 +15,7 @@ for job methods, the :class:`~maas_dyn.sim.truenas.jobs.Job` it runs as.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from maas_dyn.sim.truenas.exceptions import JobAborted
@@ -40,6 +40,8 @@ class Call:
         args: Validated positional arguments with defaults filled in.
         dispatcher: The call funnel, for methods that call other methods.
         job: The job this call runs as (job methods only).
+        params: The parameters as the caller sent them, before defaults were filled in
+            (an update must tell the fields sent from the schema's defaults).
     """
 
     rt: Runtime
@@ -48,6 +50,7 @@ class Call:
     args: list[Any]
     dispatcher: Dispatcher
     job: Job | None = None
+    params: list[Any] = field(default_factory=list)
 
     def arg(self, index: int, default: Any = None) -> Any:
         """Read an optional positional argument that a release may not have.

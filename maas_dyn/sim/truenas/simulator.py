@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import gzip
+import json
+import os
 import random
 import re
 import ssl
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
 from types import TracebackType
 from typing import Any
 
@@ -20,15 +24,19 @@ from maas_dyn.sim.truenas.events import EventHub
 from maas_dyn.sim.truenas.faults import Faults
 from maas_dyn.sim.truenas.jobs import JobManager
 from maas_dyn.sim.truenas.limits import ServerLimits
+from maas_dyn.sim.truenas.registry import MethodTable
 from maas_dyn.sim.truenas.runtime import CallCounter, Runtime
 from maas_dyn.sim.truenas.seed import seed as seed_state
 from maas_dyn.sim.truenas.server import HOST, Server
 from maas_dyn.sim.truenas.services import HANDLERS
 from maas_dyn.sim.truenas.services.alerts import raise_alert
 from maas_dyn.sim.truenas.services.auth import offered_mechanisms
+from maas_dyn.sim.truenas.services.generic import generic_handlers
 from maas_dyn.sim.truenas.state import State
 
 __all__ = ["TrueNASSimulator"]
+
+_DEFAULT_VERSION = "25.10"
 
 
 class TrueNASSimulator:
@@ -56,21 +64,27 @@ class TrueNASSimulator:
         tls_key: The PEM private key, when not in ``tls_cert``.
         scram_iterations: PBKDF2 iterations of API keys' SCRAM keys (the middleware
             uses 500000; clients accept 50000 to 5000000).
+        description: Serve this ``core.get_methods`` document instead of the shipped
+            one: a mapping, or the path of a ``.json`` or ``.json.gz`` file. Any release
+            works, also one the package has never seen; ``version`` then names it
+            (when left at its default, the file name does, e.g. ``26.10.json``).
 
     Raises:
         ValueError: ``auth_mechanisms`` names a mechanism the description does not
-            offer, or ``tls_cert`` holds no certificate.
+            offer, ``tls_cert`` holds no certificate, or ``description`` is no
+            ``core.get_methods`` document.
     """
 
-    def __init__(self, version: str = "25.10", speed: float = 50.0, seed: int = 0,
+    def __init__(self, version: str = _DEFAULT_VERSION, speed: float = 50.0, seed: int = 0,
                  port: int = 0, *, hostname: str = "truenas-sim", job_workers: int = 4,
                  limits: ServerLimits | None = None,
                  auth_mechanisms: Sequence[str] | None = None,
                  tls_cert: str | None = None, tls_key: str | None = None,
-                 scram_iterations: int = DEFAULT_ITERATIONS):
+                 scram_iterations: int = DEFAULT_ITERATIONS,
+                 description: Mapping[str, Any] | str | os.PathLike[str] | None = None):
         self._limits = limits
         self._stopping = threading.Event()
-        catalog = Catalog(version)
+        catalog = _catalog(version, description)
         rng = random.Random(seed)  # noqa: S311 - reproducible state, not secrets
         state = State(catalog)
         self._secrets = seed_state(state, rng)
@@ -90,7 +104,10 @@ class TrueNASSimulator:
                            clock, self._faults, rng=rng,
                            hostname=hostname, auth_mechanisms=allowed,
                            scram_iterations=scram_iterations)
-        self._dispatcher = Dispatcher(self._rt, HANDLERS)
+        # Hand-written models first; generic stores for the CRUD and config services
+        # none of them covers (services/generic.py).
+        self._handlers = MethodTable.merged(generic_handlers(catalog, HANDLERS), HANDLERS)
+        self._dispatcher = Dispatcher(self._rt, self._handlers)
         self._conditions = Conditions(self._rt)
         self._requested_port = port
         self._server: Server | None = None
@@ -313,7 +330,12 @@ class TrueNASSimulator:
     @property
     def modelled_methods(self) -> frozenset[str]:
         """Methods of the served description that the simulator models."""
-        return frozenset(set(HANDLERS) & set(self._rt.catalog.methods))
+        return frozenset(set(self._handlers) & set(self._rt.catalog.methods))
+
+    @property
+    def generic_methods(self) -> frozenset[str]:
+        """Methods of the served description answered by a generic store (no model)."""
+        return frozenset(self.modelled_methods - set(HANDLERS))
 
     def raise_alert(self, klass: str, text: str, level: str = "WARNING",
                     args: Any = None) -> dict[str, Any]:
@@ -329,6 +351,21 @@ class TrueNASSimulator:
             The alert.
         """
         return raise_alert(self._rt, klass, text, level, args)
+
+
+def _catalog(version: str, description: Mapping[str, Any] | str | os.PathLike[str] | None
+             ) -> Catalog:
+    if description is None:
+        return Catalog(version)
+    if isinstance(description, Mapping):
+        return Catalog(version, dict(description))
+    path = Path(description)
+    opener = gzip.open if path.name.endswith(".gz") else open
+    with opener(path, "rt", encoding="utf-8") as handle:
+        document = json.load(handle)
+    if version == _DEFAULT_VERSION:
+        version = path.name.removesuffix(".gz").removesuffix(".json") or version
+    return Catalog(version, document)
 
 
 _PEM_CERT = re.compile(r"-----BEGIN CERTIFICATE-----.+?-----END CERTIFICATE-----", re.S)

@@ -89,7 +89,7 @@ def test_method_errors(sim: TrueNASSimulator, ddp: Ddp) -> None:
     invalid = ddp.call("pool.create", {"name": 1})["error"]
     assert (invalid["error"], invalid["errname"], invalid["type"]) == (11, "EAGAIN", "VALIDATION")
     assert invalid["extra"][0] == ["data.name", "Input should be a valid string", 22]
-    unmodelled = ddp.call("nfs.config")["error"]
+    unmodelled = ddp.call("boot.get_state")["error"]
     assert (unmodelled["error"], unmodelled["type"]) == (95, None)
     generic = ddp.call("filesystem.put", "/x")["error"]
     assert (generic["error"], generic["reason"]) == (22, "Pipe 'input' is not open")

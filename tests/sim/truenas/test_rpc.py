@@ -125,9 +125,9 @@ def test_error_shapes(sim: TrueNASSimulator, client: RpcClient) -> None:
 
 
 def test_unmodelled_method_answers_enotsup(admin: RpcClient) -> None:
-    data = admin.error("nfs.config")["data"]
+    data = admin.error("boot.get_state")["data"]
     assert (data["error"], data["errname"], data["reason"]) == (
-        95, "ENOTSUP", "[ENOTSUP] nfs.config is not modelled by the maas_dyn simulator")
+        95, "ENOTSUP", "[ENOTSUP] boot.get_state is not modelled by the maas_dyn simulator")
 
 
 def test_unexpected_exceptions_are_einval() -> None:
