@@ -15,6 +15,11 @@ FORBIDDEN_IMPORTS = {
     "maas_dyn._dynamic": ("maas_dyn.maas", "maas_dyn.truenas", "maas_dyn.cli", "maas_dyn.sim",
                           "maas_dyn.testing", "maas_dyn.workflows", "maas_dyn.health"),
     "maas_dyn.errors": ("maas_dyn.maas", "maas_dyn.truenas"),
+    # Resources sit with the engine: shared by both dialects, below the workflows (whose
+    # waiters they reach through maas_dyn/_waiter_registry.py).
+    "maas_dyn._resources": ("maas_dyn.maas", "maas_dyn.truenas", "maas_dyn.workflows",
+                            "maas_dyn.cli", "maas_dyn.sim", "maas_dyn.testing"),
+    "maas_dyn._waiter_registry": ("maas_dyn.maas", "maas_dyn.truenas", "maas_dyn.workflows"),
     "maas_dyn.maas": ("maas_dyn.truenas", "maas_dyn.cli", "maas_dyn.sim", "maas_dyn.testing",
                       "maas_dyn.workflows", "maas_dyn.health"),
     "maas_dyn.truenas": ("maas_dyn.maas", "maas_dyn.cli", "maas_dyn.sim", "maas_dyn.testing",
