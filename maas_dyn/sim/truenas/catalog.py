@@ -1,7 +1,11 @@
 """The served description: the shipped ``core.get_methods`` document of one release.
 
 Everything the simulator knows about a method's contract (parameters, job or not,
-authentication, pipes) comes from here, never from hand-written tables.
+authentication, pipes) comes from here, never from hand-written tables. The document is
+read by the client's own reader (:class:`maas_dyn.truenas.methods.Methods`), so client and
+simulator agree on which methods a document has; the server-side view of each method
+(:class:`MethodSpec`: pipes, authentication, filterable) stays here because only the
+server acts on it.
 """
 
 from __future__ import annotations
@@ -11,6 +15,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from maas_dyn._shipped import load_shipped, shipped_releases
+from maas_dyn.errors import DescriptionError
+from maas_dyn.truenas.methods import Methods
 
 __all__ = ["API_VERSIONS", "Catalog", "MethodSpec", "served_api_versions"]
 
@@ -54,9 +60,12 @@ class MethodSpec:
         """
         pipes = [pipe for pipe, flag in (("input", "uploadable"), ("output", "downloadable"))
                  if entry.get(flag)]
+        accepts = entry.get("accepts")
         return cls(
             name=name,
-            accepts=list(entry.get("accepts") or []),
+            # Non-object entries are skipped, as the client's reader skips them.
+            accepts=[a for a in accepts if isinstance(a, dict)] if isinstance(accepts, list)
+            else [],
             returns=list(entry.get("returns") or []),
             job=bool(entry.get("job")),
             no_auth_required=bool(entry.get("no_auth_required")),
@@ -134,13 +143,16 @@ class Catalog:
         self.release = release
         if document is None:
             document = _document(release)
-        elif not isinstance(document, dict) or not all(
-                isinstance(entry, dict) for entry in document.values()):
-            raise ValueError("a core.get_methods document is an object of method name -> "
-                             "metadata object")
+        # The client's reader (maas_dyn.truenas.methods.Methods) checks the document and
+        # picks the usable names, so that both sides see the same set of methods; what
+        # the server needs of each (pipes, auth, job) is read here.
+        try:
+            reader = Methods(document)
+        except DescriptionError as exc:
+            raise ValueError(str(exc)) from None
         self.document = document
-        self.methods = {name: MethodSpec.from_entry(name, entry)
-                        for name, entry in self.document.items()}
+        self.methods = {name: MethodSpec.from_entry(name, dict(spec.entry))
+                        for name, spec in reader.specs.items()}
         self.api_version = _version_of(release)
         self.api_versions = served_api_versions(release)
         if self.api_version not in self.api_versions:

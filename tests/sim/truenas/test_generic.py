@@ -186,3 +186,8 @@ def test_command_line_serves_a_description_with_switches(
     assert seen["version"] == "26.10" and seen["alerts"] == ["PoolDegraded"]
     assert len(seen["faults"]) == 1
     assert seen["service"][0]["state"] == "STOPPED"
+
+
+def test_a_document_that_is_no_description_is_refused() -> None:
+    with pytest.raises(ValueError, match="maps method names to metadata objects"):
+        TrueNASSimulator(description={"pool.query": "not an object"})
