@@ -1,20 +1,29 @@
-"""The served description: one shipped MAAS release, its hash, and its URIs rewritten.
+"""The served description: a MAAS describe document, its hash, and its URIs rewritten.
 
-The document is served exactly as shipped except that every handler's ``uri`` points
-at the simulator (MAAS adds ``uri`` per request, after hashing, so the hash stays valid).
+The document is a shipped release's or any file a user hands over (``--description``),
+including releases the package has never seen. It is served exactly as given except
+that every handler's ``uri`` points at the simulator (MAAS adds ``uri`` per request,
+after hashing, so the hash stays valid). Reading and checking a document is the
+client's code (:mod:`maas_dyn.maas.describe`: the same validation and the same hash),
+so the simulator accepts exactly the documents the client can use.
 """
 
 from __future__ import annotations
 
 import copy
+import gzip
 import json
+import os
 import re
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from maas_dyn._shipped import load_shipped
+from maas_dyn.maas.describe import Description as ClientDescription
+from maas_dyn.maas.describe import compute_hash
 
 _API_PREFIX = re.compile(r"^(/.*?/api/[^/]+/)")
 
@@ -64,6 +73,39 @@ class Description:
             The description.
         """
         return cls(release, load_shipped("maas", release))
+
+    @classmethod
+    def load(cls, source: str | os.PathLike[str] | dict[str, Any],
+             release: str = "custom") -> Description:
+        """Load any describe document: a JSON file (gzip allowed) or a parsed document.
+
+        The client's reader validates it first, so a document the client could not use
+        is refused here too; a document without ``hash`` gets the one MAAS would give.
+
+        Args:
+            source: Path of the file, or the document itself.
+            release: Label of the release it comes from (facts such as the default
+                series follow a known label; unknown labels get the newest facts).
+
+        Returns:
+            The description.
+
+        Raises:
+            maas_dyn.errors.DescriptionError: The document is not usable.
+            OSError: The file cannot be read.
+            ValueError: The file is not JSON.
+        """
+        if isinstance(source, dict):
+            document = copy.deepcopy(source)
+        else:
+            raw = Path(source).read_bytes()
+            if raw[:2] == b"\x1f\x8b":
+                raw = gzip.decompress(raw)
+            document = json.loads(raw)
+        ClientDescription(document)
+        if not isinstance(document.get("hash"), str):
+            document["hash"] = compute_hash(document)
+        return cls(release, document)
 
     @property
     def describe_path(self) -> str:

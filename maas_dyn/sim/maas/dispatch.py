@@ -205,6 +205,8 @@ class Dispatcher:
             raise BadRequest(f"Unrecognised signature: method={request.method} op={request.op}")
         spec = self._registry.lookup(handler["name"], found["name"])
         if spec is None:
+            if is_generic_read(handler, found):
+                return Response.json([])
             raise NotModelled(handler["name"], found["name"], found["op"])
         if spec.admin and not (user and user.is_superuser):
             raise Forbidden(ADMIN_ONLY)
@@ -234,6 +236,26 @@ class _Drop:
 
 
 _DROP = _Drop()
+
+
+def is_generic_read(handler: dict[str, Any], action: dict[str, Any]) -> bool:
+    """Tell whether an unmodelled action is a collection's RESTful ``read``.
+
+    Such a read answers an empty list: the simulated region holds none of a kind it
+    does not model, which is what a real region with none of them answers. This is how
+    a description the package has never seen (``--description``) still lists every
+    collection; anything else unmodelled answers 501.
+
+    Args:
+        handler: The handler object from the description.
+        action: One of its actions.
+
+    Returns:
+        True for ``GET`` without ``op`` on a path that does not end in a placeholder.
+    """
+    path = str(handler.get("path", "")).rstrip("/")
+    return (action.get("name") == "read" and action.get("op") is None
+            and action.get("method") == "GET" and not path.endswith("}"))
 
 
 def _to_response(result: Any) -> Response:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import sys
 
 from maas_dyn.sim.maas.describe import Description
+from maas_dyn.sim.maas.dispatch import is_generic_read
 from maas_dyn.sim.maas.handlers import REGISTRY
 
 REFERENCE_RELEASE = "3.7"
@@ -57,22 +58,26 @@ SOURCES = (
 )
 
 
-def release_counts(release: str) -> tuple[int, int]:
-    """Count a shipped release's distinct actions and how many are modelled.
+def release_counts(release: str) -> tuple[int, int, int]:
+    """Count a shipped release's distinct actions, the modelled ones and the generic reads.
 
     Args:
         release: A shipped MAAS release.
 
     Returns:
-        ``(distinct handler actions, modelled)``.
+        ``(distinct handler actions, modelled, unmodelled collection reads that answer
+        an empty list)``; the rest answer 501.
     """
     modelled = set(modelled_actions())
-    seen = {
-        (ref.handler["name"], action["name"])
-        for ref in Description.shipped(release).handlers()
-        for action in ref.handler["actions"]
-    }
-    return len(seen), len(seen & modelled)
+    seen: set[tuple[str, str]] = set()
+    generic: set[tuple[str, str]] = set()
+    for ref in Description.shipped(release).handlers():
+        for action in ref.handler["actions"]:
+            key = (ref.handler["name"], action["name"])
+            seen.add(key)
+            if is_generic_read(ref.handler, action):
+                generic.add(key)
+    return len(seen), len(seen & modelled), len(generic - modelled)
 
 
 def modelled_actions() -> list[tuple[str, str]]:
@@ -105,14 +110,17 @@ def render_markdown(release: str = REFERENCE_RELEASE) -> str:
                 continue
             seen.add(key)
             op = f"`{action['op']}`" if action["op"] else "(RESTful)"
-            answer = "modelled" if key in modelled else "501"
+            answer = ("modelled" if key in modelled
+                      else "`[]` (generic read)" if is_generic_read(ref.handler, action)
+                      else "501")
             rows.append(f"| {name} | {action['name']} | {action['method']} | {op} | {answer} |")
     count = sum(1 for key in seen if key in modelled)
     admin = sorted(f"{s.handler}.{s.action}" for s in REGISTRY.modelled() if s.admin)
     per_release = []
     for name, (_total_before, before) in BASELINE.items():
-        total, now = release_counts(name)
-        per_release.append(f"| {name} | {total} | {before} | {now} | {total - now} |")
+        total, now, generic = release_counts(name)
+        per_release.append(
+            f"| {name} | {total} | {before} | {now} | {generic} | {total - now - generic} |")
     lines = [
         "# Actions modelled by the MAAS simulator",
         "",
@@ -125,14 +133,18 @@ def render_markdown(release: str = REFERENCE_RELEASE) -> str:
         "",
         f"Reference description: MAAS {release} ({len(seen)} distinct handler actions, "
         f"{count} modelled). Actions marked 501 answer HTTP 501 with a JSON body "
-        '`{"handler", "action", "op", "message"}`; the simulator never fakes success.',
+        '`{"handler", "action", "op", "message"}`; the simulator never fakes success. '
+        "An unmodelled collection `read` answers `[]` (a region with none of that kind), "
+        "which is how a description the package has never seen (`--description`) still "
+        "lists every collection.",
         "Handler names are matched by name, so older descriptions reuse these "
         "implementations where their handlers have the same names.",
         "",
         "## Coverage per shipped release",
         "",
-        "| release | distinct actions | modelled before issue 25 | modelled | answer 501 |",
-        "|---|---|---|---|---|",
+        "| release | distinct actions | modelled before issue 25 | modelled "
+        "| generic `[]` reads | answer 501 |",
+        "|---|---|---|---|---|---|",
         *per_release,
         "",
         "## What the behaviours follow",

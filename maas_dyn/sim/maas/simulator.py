@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import os
 import threading
 from collections import Counter
 from collections.abc import Callable
 from types import TracebackType
+from typing import Any
 
 from maas_dyn.sim.maas.clock import SimClock
 from maas_dyn.sim.maas.conditions import Conditions
@@ -43,6 +45,12 @@ class MAASSimulator:
         commission_failure_rate: Chance that commissioning ends in "Failed commissioning".
         limits: Connection, deadline and body limits of the HTTP server
             (:class:`~maas_dyn.sim.maas.server.HttpLimits`; defaults when None).
+        description: Serve this describe document instead of the shipped one of
+            ``version``: a path to a JSON file (gzip allowed) or the parsed document, from
+            any MAAS release, including ones the package has never seen. ``version`` then
+            only labels it (version string, default series). Handlers are matched by
+            name; collection reads the simulator does not model answer ``[]``, anything
+            else unmodelled answers 501 naming it.
 
     Attributes:
         state: The in-memory region. Hold ``state.lock`` while reading or changing it
@@ -64,12 +72,14 @@ class MAASSimulator:
         deploy_failure_rate: float = 0.0,
         commission_failure_rate: float = 0.0,
         limits: HttpLimits | None = None,
+        description: str | os.PathLike[str] | dict[str, Any] | None = None,
     ) -> None:
         if machines < 0:
             raise ValueError(f"machines must not be negative, got {machines}")
-        description = Description.shipped(version)
+        description_ = (Description.shipped(version) if description is None
+                        else Description.load(description, version))
         self.clock = SimClock(speed)
-        self.state = State(self.clock, seed, description.api_prefix, version)
+        self.state = State(self.clock, seed, description_.api_prefix, version)
         self._admin_token = seed_region(self.state, machines=machines, release=version)
         self.faults = Faults(seed)
         self.conditions = Conditions(self.state)
@@ -79,7 +89,7 @@ class MAASSimulator:
             faults=self.faults,
             registry=REGISTRY,
             verifier=OAuthVerifier(self.state),
-            description=description,
+            description=description_,
             stopping=self._stopping,
         )
         self.deploy_failure_rate = deploy_failure_rate
