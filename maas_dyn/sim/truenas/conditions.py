@@ -24,6 +24,7 @@ from typing import Any
 from maas_dyn.sim.truenas.exceptions import CallError
 from maas_dyn.sim.truenas.jobs import Job
 from maas_dyn.sim.truenas.runtime import Runtime
+from maas_dyn.sim.truenas.services.alerts import raise_alert
 from maas_dyn.sim.truenas.services.datasets import zfs_property
 
 __all__ = ["Conditions"]
@@ -57,6 +58,14 @@ class Conditions:
                           status_detail=None if healthy else detail)
 
         self._change_pool(pool, change)
+        if not healthy:
+            # The middleware's VolumeStatus alert source (alert/source/volume_status.py)
+            # reports an unhealthy pool as a CRITICAL "VolumeStatus" alert, so alert.list
+            # subscribers see it too.
+            args = {"volume": pool, "state": status, "status": detail, "devices": ""}
+            raise_alert(self._rt, "VolumeStatus",
+                        "Pool {volume} state is {state}: {status}{devices}".format(**args),
+                        "CRITICAL", args)
 
     def disk_errors(self, disk: str, read: int = 0, write: int = 0, checksum: int = 0) -> None:
         """Set the error counters of a pool member disk (``zpool status`` columns).

@@ -8,6 +8,7 @@ import pytest
 
 from maas_dyn.sim.truenas import TrueNASSimulator
 from maas_dyn.truenas import Client, connect
+from tests.sim.truenas.conftest import RpcClient
 
 
 @pytest.fixture
@@ -56,3 +57,15 @@ def test_switches_refuse_what_does_not_exist(sim: TrueNASSimulator) -> None:
         sim.conditions.fill_dataset("tank/x", 1, 1)
     with pytest.raises(KeyError, match="no service"):
         sim.conditions.stop_service("telnet")
+
+
+def test_a_degraded_pool_raises_its_alert(sim: TrueNASSimulator, admin: RpcClient) -> None:
+    job = admin.call("pool.create", {"name": "tank", "topology": {
+        "data": [{"type": "MIRROR", "disks": ["sda", "sdb"]}]}})
+    assert admin.wait_job(job)["state"] == "SUCCESS"
+    admin.call("core.subscribe", "alert.list")
+    sim.conditions.degrade_pool("tank")
+    event = admin.next_event("alert.list")
+    assert event["msg"] == "added" and event["fields"]["klass"] == "VolumeStatus"
+    assert event["fields"]["level"] == "CRITICAL"
+    assert event["fields"]["formatted"].startswith("Pool tank state is DEGRADED: ")
