@@ -15,6 +15,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 from collections.abc import Iterable, Mapping
@@ -26,6 +27,7 @@ from urllib.parse import quote, quote_plus, urlencode
 from urllib3.filepost import encode_multipart_formdata
 
 from maas_dyn.errors import InvalidParametersError
+from maas_dyn.maas.formdata import FormDataError, parse_form
 
 __all__ = [
     "PreparedRequest", "decode_fields", "encode_raw_request", "encode_request", "expand_path",
@@ -223,17 +225,8 @@ def decode_fields(url: str, headers: Mapping[str, str],
         op = str(pairs.pop(0)[1])
     content_type = next((v for k, v in headers.items() if k.lower() == "content-type"), "")
     if body and content_type.startswith("multipart/form-data"):
-        from email.parser import BytesParser
-        from email.policy import HTTP
-
-        message = BytesParser(policy=HTTP).parsebytes(
-            f"Content-Type: {content_type}\r\n\r\n".encode("latin-1") + body
-        )
-        for part in message.iter_parts():
-            name = part.get_param("name", header="content-disposition")
-            payload = part.get_payload(decode=True)
-            if not isinstance(name, str) or not isinstance(payload, bytes):
-                continue
-            filename = part.get_filename()
-            pairs.append((name, payload if filename else payload.decode("utf-8", "replace")))
+        # The region's own reading (Django's), shared with the simulator; a body the
+        # region would refuse (no boundary, undecodable base64 file) carries no fields.
+        with contextlib.suppress(FormDataError):
+            pairs.extend(parse_form(content_type, body).items)
     return op, pairs

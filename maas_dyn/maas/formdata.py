@@ -33,7 +33,7 @@ import contextlib
 import email.message
 import email.utils
 from dataclasses import dataclass, field
-from urllib.parse import parse_qs
+from urllib.parse import parse_qs, parse_qsl
 
 __all__ = ["FormData", "FormDataError", "parse_form", "split_content_type"]
 
@@ -51,10 +51,12 @@ class FormData:
     Attributes:
         values: Field name -> text values.
         files: Field name -> contents of the parts that carried a ``filename``.
+        items: Every (name, value) in body order; file contents are ``bytes``.
     """
 
     values: dict[str, list[str]] = field(default_factory=dict)
     files: dict[str, list[bytes]] = field(default_factory=dict)
+    items: tuple[tuple[str, str | bytes], ...] = ()
 
 
 def split_content_type(value: str) -> tuple[str, dict[str, str]]:
@@ -111,14 +113,16 @@ def parse_form(content_type: str, body: bytes) -> FormData:
         return _parse_multipart(body, boundary.encode("latin-1"), encoding)
     if media == "application/x-www-form-urlencoded":
         text = body.decode(encoding, errors="replace")
+        pairs = parse_qsl(text, keep_blank_values=True, encoding=encoding, errors="replace")
         return FormData(parse_qs(text, keep_blank_values=True, encoding=encoding,
-                                 errors="replace"))
+                                 errors="replace"), {}, tuple(pairs))
     return FormData()
 
 
 def _parse_multipart(body: bytes, boundary: bytes, encoding: str) -> FormData:
     values: dict[str, list[str]] = {}
     files: dict[str, list[bytes]] = {}
+    items: list[tuple[str, str | bytes]] = []
     separator = b"--" + boundary
     # Django's BoundaryIter ends a part at the separator, backing over one CRLF (or LF)
     # before it; the text before the first separator and after the last is a headerless
@@ -145,8 +149,9 @@ def _parse_multipart(body: bytes, boundary: bytes, encoding: str) -> FormData:
                 # Django keeps a field whose base64 does not decode as sent.
                 with contextlib.suppress(binascii.Error):
                     content = base64.b64decode(content)
-            values.setdefault(field_name, []).append(
-                content.decode(encoding, errors="replace"))
+            text = content.decode(encoding, errors="replace")
+            values.setdefault(field_name, []).append(text)
+            items.append((field_name, text))
         else:
             if transfer == "base64":
                 try:
@@ -154,7 +159,8 @@ def _parse_multipart(body: bytes, boundary: bytes, encoding: str) -> FormData:
                 except binascii.Error as exc:
                     raise FormDataError("Could not decode base64 data.") from exc
             files.setdefault(field_name, []).append(content)
-    return FormData(values, files)
+            items.append((field_name, content))
+    return FormData(values, files, tuple(items))
 
 
 def _headers(block: bytes) -> dict[str, email.message.Message]:

@@ -120,3 +120,18 @@ def test_power_types_and_boot_resources_match_37(api: Api) -> None:
     drivers = api.get("rackcontrollers/", "describe_power_types").json()
     assert len(drivers) == 24 and {"nova", "lxd", "webhook", "proxmox"} <= {d["name"] for d in drivers}
     assert all("last_deployed" in r for r in api.get("boot-resources/").json())
+
+
+def test_client_decode_fields_reads_bodies_as_the_region() -> None:
+    # The stubber and cassette matcher use the same parser as the simulator.
+    from maas_dyn.maas.encode import decode_fields, encode_request
+
+    body = _b64_part("Q", "hostname", b"qa") + b'--Q\r\nContent-Disposition: form-data; ' \
+        b'name="f"; filename="f"\r\n\r\n\x00\x01\r\n--Q--'
+    op, pairs = decode_fields("http://h/MAAS/api/2.0/machines/?op=allocate",
+                              {"Content-Type": "multipart/form-data; boundary=Q"}, body)
+    assert op == "allocate" and pairs == [("hostname", "qa"), ("f", b"\x00\x01")]
+    prepared = encode_request("POST", "http://h/MAAS/api/2.0/tags/", None,
+                              [("name", "t"), ("comment", "c")])
+    assert decode_fields(prepared.url, prepared.headers, prepared.body)[1] == [
+        ("name", "t"), ("comment", "c")]
