@@ -451,6 +451,7 @@ class Controller:
     architecture: str = "amd64/generic"
     cpu_count: int = 8
     memory: int = 16384
+    description: str = ""
 
     @property
     def is_rack(self) -> bool:

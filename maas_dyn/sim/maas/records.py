@@ -29,6 +29,7 @@ from maas_dyn.sim.maas.validation import REQUIRED, Form, invalid_choice
 FieldKind = Literal["text", "bool", "int", "float", "list", "json", "choice", "subnet",
                     "user", "file"]
 Check = Callable[[State, dict[str, Any]], dict[str, list[str]]]
+Extra = Callable[[State, dict[str, Any]], dict[str, Any]]
 
 
 @dataclass(frozen=True)
@@ -81,6 +82,8 @@ class RecordKind:
             record's values, its scope and ``id`` (default: ``uri`` + ``{id}/``).
         creatable: Whether the collection handler has ``create``.
         tag_field: A list field that ``add_tag``/``remove_tag`` (param ``tag``) change.
+        computed: Computed fields rendered after the stored ones (they may replace a
+            stored name by the object it names, as MAAS renders related objects).
     """
 
     key: str
@@ -99,6 +102,7 @@ class RecordKind:
     item_uri: str | None = None
     creatable: bool = True
     tag_field: str | None = None
+    computed: Extra | None = None
 
 
 def _route_gateway(state: State, values: dict[str, Any]) -> dict[str, list[str]]:
@@ -292,6 +296,24 @@ RESERVED_IPS = RecordKind(
     ),
     check=_reserved_ip,
 )
+_NO_RESOURCES = {"cores": 0, "memory": 0, "local_storage": 0}
+
+
+def _pod_extra(state: State, values: dict[str, Any]) -> dict[str, Any]:
+    # VmHostHandler's computed fields (maasserver/api/pods.py): the simulated host has
+    # no hardware of its own, so totals are zero; zone and pool render as objects.
+    zone = state.zone_named(values["zone"]) or state.zones[state.default_zone_id]
+    pool = state.pool_named(values["pool"]) or state.pools[state.default_pool_id]
+    return {
+        "total": dict(_NO_RESOURCES), "used": dict(_NO_RESOURCES),
+        "available": dict(_NO_RESOURCES),
+        "capabilities": ["composable", "dynamic_local_storage", "over_commit",
+                         "storage_pools"],
+        "zone": render.zone(state, zone), "pool": render.pool(state, pool),
+        "host": None, "version": "",
+    }
+
+
 _POD_FIELDS = (
     Field("type", "choice", required=True, choices=("lxd", "virsh")),
     Field("power_address", required=True),
@@ -309,9 +331,9 @@ _POD_FIELDS = (
     Field("storage_pools", "list", default=[]),
 )
 PODS = RecordKind("pod", "PodsHandler", "PodHandler", "pods/", "Pod", _POD_FIELDS,
-                  tag_field="tags")
+                  tag_field="tags", computed=_pod_extra)
 VM_HOSTS = RecordKind("pod", "VmHostsHandler", "VmHostHandler", "vm-hosts/", "Pod",
-                      _POD_FIELDS, tag_field="tags")
+                      _POD_FIELDS, tag_field="tags", computed=_pod_extra)
 VM_CLUSTERS = RecordKind(
     "vmcluster", "VmClustersHandler", "VmClusterHandler", "vm-clusters/", "VMCluster",
     (Field("name", required=True), Field("project", default=""),
@@ -438,6 +460,8 @@ def render_record(state: State, kind: RecordKind, record: Record) -> dict[str, A
         elif spec.kind == "user" and value in state.users:
             value = render.user(state, state.users[value])
         rendered[spec.name] = value
+    if kind.computed is not None:
+        rendered.update(kind.computed(state, record.values))
     scope = record.values.get(SCOPE, {})
     if kind.scope:
         rendered.update(scope)

@@ -77,3 +77,29 @@ def test_reads_the_real_region_answers(api: Api) -> None:
     assert api.get(f"rackcontrollers/{racks[0]['system_id']}/", "power_parameters").json() == {}
     details = api.get(f"rackcontrollers/{racks[0]['system_id']}/", "details")
     assert details.headers["Content-Type"] == "application/bson"
+
+
+def test_controllers_update_power_boot_images_and_delete(api: Api) -> None:
+    rack = api.get("rackcontrollers/").json()[0]["system_id"]
+    changed = api.put(f"rackcontrollers/{rack}/", {"description": "qa rack"})
+    assert changed.status_code == 200 and changed.json()["description"] == "qa rack"
+    assert api.get(f"rackcontrollers/{rack}/", "query_power_state").json() == {"state": "unknown"}
+    images = api.get(f"rackcontrollers/{rack}/", "list_boot_images").json()
+    assert images["status"] == "synced" and images["images"]
+    assert api.post("rackcontrollers/", "import_boot_images").status_code == 200
+    assert api.delete(f"rackcontrollers/{rack}/").status_code == 204
+    assert api.get(f"rackcontrollers/{rack}/").status_code == 404
+
+
+def test_volume_group_update(api: Api) -> None:
+    system_id = ready_machine(api)
+    disks = api.get(f"nodes/{system_id}/blockdevices/").json()
+    free = next(d for d in disks if not d.get("partitions") and d.get("filesystem") is None
+                and d["id"] != api.get(f"machines/{system_id}/").json()["boot_disk"]["id"])
+    made = api.post(f"nodes/{system_id}/volume-groups/", data={"name": "vg0",
+                                                              "block_devices": free["id"]})
+    assert made.status_code == 200, made.text
+    path = f"nodes/{system_id}/volume-group/{made.json()['id']}/"
+    renamed = api.put(path, {"name": "vg1"})
+    assert renamed.status_code == 200 and renamed.json()["name"] == "vg1"
+    assert api.put(path, {"add_block_devices": "1"}).status_code == 501

@@ -121,3 +121,20 @@ def test_account_users_and_version(client: Any) -> None:
     credentials = client.account.create_credentials()
     assert credentials.token_secret
     assert client.version.get().version.startswith("3.7")
+
+
+def test_pods_and_controller_power(client: Any) -> None:
+    pod = client.pods.create(type="virsh", power_address="qemu+ssh://qa@host/system")
+    assert pod.type == "virsh" and pod.zone.name == "default"
+    assert pod.parameters()["power_address"] == "qemu+ssh://qa@host/system"
+    assert pod.id in {p.id for p in client.pods.list()}
+    pod.delete()
+    rack = client.rack_controllers.list()[0]
+    assert rack.get_power_parameters() == {}
+
+
+def test_storage_collections(client: Any) -> None:
+    machine = client.machines.list()[0]
+    assert len(machine.block_devices) > 0
+    assert list(machine.volume_groups) == [] and list(machine.bcaches) == []
+    assert list(machine.cache_sets) == [] and list(machine.raids) == []

@@ -27,7 +27,7 @@ def _render(state: State, item: Controller, path: str) -> dict[str, Any]:
     return {
         "system_id": item.system_id,
         "hostname": item.hostname,
-        "description": "",
+        "description": item.description,
         "domain": render.domain(state, domain),
         "fqdn": f"{item.hostname}.{domain.name}",
         "architecture": item.architecture,
@@ -85,6 +85,20 @@ def _controller_facts(item: Controller) -> dict[str, Any]:
         facts[f"{name}_status"] = _PASSED["status"]
         facts[f"{name}_status_name"] = _PASSED["status_name"]
     return facts
+
+
+def render_controller(context: Context, item: Controller) -> dict[str, Any]:
+    """Render a controller as the handler that was called renders it.
+
+    Args:
+        context: The call (its handler picks the URI: rack or region controllers).
+        item: The controller.
+
+    Returns:
+        The JSON object.
+    """
+    path = "regioncontrollers" if context.handler.startswith("Region") else "rackcontrollers"
+    return _render(context.state, item, path)
 
 
 def _listing(context: Context, wanted: Callable[[Controller], bool], path: str

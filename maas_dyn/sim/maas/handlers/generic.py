@@ -8,7 +8,9 @@
   nothing (204), and a discovery id is a 404.
 * Installation results, node devices and script results (api/results.py,
   api/node_devices.py, api/scriptresults.py): empty listings, 404 for any id.
-* Controllers: ``power_parameters`` (manual power: no parameters) and ``set_zone``.
+* Controllers: ``power_parameters`` (manual power: no parameters), ``set_zone``,
+  ``update``, ``delete``, power switching and querying (manual power: ``unknown``), and
+  the rack's boot images (the simulated racks hold every boot resource).
 """
 
 from __future__ import annotations
@@ -16,11 +18,18 @@ from __future__ import annotations
 import ipaddress
 from typing import Any
 
-from maas_dyn.sim.maas.models import Subnet
+from maas_dyn.sim.maas.handlers import controllers
+from maas_dyn.sim.maas.models import Controller, Subnet
 from maas_dyn.sim.maas.registry import Context, action
-from maas_dyn.sim.maas.responses import ApiError, NotFound, Response, ValidationFailed
+from maas_dyn.sim.maas.responses import (
+    TEXT_TYPE,
+    ApiError,
+    NotFound,
+    Response,
+    ValidationFailed,
+)
 from maas_dyn.sim.maas.state import State
-from maas_dyn.sim.maas.validation import invalid_choice, mandatory
+from maas_dyn.sim.maas.validation import Form, invalid_choice, mandatory
 
 _GONE = 410
 
@@ -155,3 +164,74 @@ def controllers_set_zone(context: Context) -> Response:
             state.controllers[system_id].zone_id = zone.id
     return Response(200, b"", "")
 
+
+
+def _controller(context: Context) -> Controller:
+    found = context.state.controllers.get(context.arg("system_id"))
+    if found is None:
+        raise NotFound("Node")
+    return found
+
+
+@action(("RackControllerHandler", "RegionControllerHandler"), "update", admin=True)
+def update_controller(context: Context) -> dict[str, Any]:
+    """Change a controller's description or zone (ControllerForm)."""
+    state = context.state
+    controller = _controller(context)
+    form = Form(context.params)
+    description = form.string("description")
+    zone_name = form.string("zone")
+    zone = None if zone_name is None else state.zone_named(zone_name)
+    if zone_name is not None and zone is None:
+        form.error("zone", invalid_choice(zone_name))
+    form.validate()
+    if description is not None:
+        controller.description = description
+    if zone is not None:
+        controller.zone_id = zone.id
+    return controllers.render_controller(context, controller)
+
+
+@action(("RackControllerHandler", "RegionControllerHandler"), "delete", admin=True)
+def delete_controller(context: Context) -> Response:
+    """Remove a controller (api/rackcontrollers.py, api/regioncontrollers.py: rc.DELETED).
+
+    The simulated controllers host no VM hosts, so ``force`` is never needed.
+    """
+    controller = _controller(context)
+    del context.state.controllers[controller.system_id]
+    return Response(204, b"", "")
+
+
+@action("RackControllerHandler", "query_power_state")
+def query_controller_power(context: Context) -> dict[str, str]:
+    """Controllers use the manual driver here, which cannot query: ``unknown``."""
+    _controller(context)
+    return {"state": "unknown"}
+
+
+@action("RackControllerHandler", "power_on")
+@action("RackControllerHandler", "power_off")
+def switch_controller_power(context: Context) -> dict[str, Any]:
+    """Manual power does nothing; MAAS answers with the controller."""
+    return controllers.render_controller(context, _controller(context))
+
+
+@action(("RackControllerHandler", "RackControllersHandler"), "import_boot_images", admin=True)
+def import_boot_images(context: Context) -> Response:
+    """Start syncing images to rack controllers (instant: the simulated racks are synced)."""
+    if context.handler == "RackControllerHandler":
+        _controller(context)
+    return Response(200, b"Import of boot images started on all rack controllers", TEXT_TYPE)
+
+
+@action("RackControllerHandler", "list_boot_images")
+def list_boot_images(context: Context) -> dict[str, Any]:
+    """List the images a rack controller holds: every complete boot resource."""
+    _controller(context)
+    images = [
+        {"name": r.name, "architecture": r.architecture.split("/")[0],
+         "subarchitecture": r.architecture.split("/")[-1]}
+        for r in context.state.boot_resources.values()
+    ]
+    return {"connected": True, "status": "synced", "images": images}

@@ -594,3 +594,28 @@ def _set_fs(machine: Machine, ref: Ref, fs: Filesystem | None) -> None:
         for part in disk.partitions:
             if kind == "partition" and part.id == item_id:
                 part.filesystem = fs
+
+
+@action("VolumeGroupHandler", "update", admin=True)
+def update_volume_group(context: Context) -> dict[str, Any]:
+    """Rename a volume group or change its UUID (VolumeGroupForm's name and uuid).
+
+    Adding or removing member devices is not modelled and answers 501 naming it.
+    """
+    machine = machine_for(context, "admin")
+    _check_status(machine, RESHAPE_STATUSES, "update a volume group")
+    group = _group(machine, context.arg("id"))
+    members = sorted(n for n in context.params.names()
+                     if n.startswith(("add_", "remove_")))
+    if members:
+        raise context.not_modelled(f"changing members with {members}")
+    form = Form(context.params)
+    name = form.string("name")
+    uuid = form.string("uuid")
+    if name is not None and any(g.name == name and g is not group
+                                for g in machine.volume_groups):
+        form.error("name", f"Volume group with name '{name}' already exists.")
+    form.validate()
+    group.name = name or group.name
+    group.uuid = uuid or group.uuid
+    return render.volume_group(context.state, machine, group)
