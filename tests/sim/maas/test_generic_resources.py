@@ -103,3 +103,13 @@ def test_volume_group_update(api: Api) -> None:
     renamed = api.put(path, {"name": "vg1"})
     assert renamed.status_code == 200 and renamed.json()["name"] == "vg1"
     assert api.put(path, {"add_block_devices": "1"}).status_code == 501
+
+
+def test_script_download_and_missing_results(api: Api) -> None:
+    assert api.post("scripts/", data={"name": "dl", "script": "#!/bin/sh\necho hi\n"}).ok
+    body = api.get("scripts/dl", "download")
+    assert body.content == b"#!/bin/sh\necho hi\n"
+    assert body.headers["Content-Type"] == "application/binary"
+    system_id = ready_machine(api)
+    assert api.get(f"nodes/{system_id}/results/5/", "download").status_code == 404
+    assert api.delete(f"nodes/{system_id}/devices/5/").status_code == 404

@@ -112,6 +112,9 @@ def read_discovery(context: Context) -> None:
 
 
 @action(("NodeDeviceHandler", "NodeScriptResultHandler"), "read")
+@action(("NodeDeviceHandler", "NodeScriptResultHandler"), "delete", admin=True)
+@action("NodeScriptResultHandler", "update", admin=True)
+@action("NodeScriptResultHandler", "download")
 def read_missing(context: Context) -> None:
     """No node device or script result exists for the given id: 404."""
     context.state.node(context.arg("system_id"))

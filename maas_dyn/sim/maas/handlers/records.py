@@ -7,6 +7,7 @@ with a tag field); notifications add relevance rules and ``dismiss``; VM hosts a
 
 from __future__ import annotations
 
+import base64
 from typing import Any
 
 from maas_dyn.sim.maas import records
@@ -164,3 +165,11 @@ def vm_host_refresh(context: Context) -> dict[str, Any]:
     """Refresh a VM host: the simulated host has nothing new to report."""
     record = _item(context, records.PODS)
     return records.render_record(context.state, records.PODS, record)
+
+
+@action("NodeScriptHandler", "download")
+def download_script(context: Context) -> Response:
+    """Return a script's body as stored (NodeScriptHandler.download: the bytes)."""
+    record = _item(context, records.SCRIPTS)
+    body = base64.b64decode(record.values["script"])
+    return Response(200, body, "application/binary")
