@@ -288,10 +288,11 @@ def test_calls_do_not_wait_for_another_threads_refresh(client: Client,
 
 
 def test_unmodelled_action_answers_501(client: Client) -> None:
+    # Adding a chassis needs a real BMC to talk to, so the simulator does not model it.
     with pytest.raises(errors.MAASAPIError) as info:
-        client.license_keys.create(osystem="windows", distro_series="2012", license_key="x")
+        client.machines.add_chassis(chassis_type="virsh", hostname="qemu+ssh://h/system")
     assert info.value.status == 501
-    assert "LicenseKeysHandler" in info.value.message
+    assert "MachinesHandler" in info.value.message
 
 
 def test_connect_takes_the_api_url_that_maas_dyn_list_prints() -> None:
