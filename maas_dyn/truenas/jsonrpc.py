@@ -366,8 +366,13 @@ class LegacyFraming:
         return dumps({"msg": "unsub", "id": subscription})
 
     def ping(self, id_: int) -> str:
-        """Frame a ``ping`` message."""
-        return dumps({"msg": "ping", "id": str(id_)})
+        """Frame ``core.ping()`` as a ``method`` message.
+
+        Not the DDP ``{"msg": "ping"}``: the middleware's legacy websocket app has no
+        branch for it and never answers, so a keep-alive waiting for its pong would drop
+        every idle connection. ``core.ping`` is answered by every release.
+        """
+        return self.call(id_, "core.ping", [])
 
     def decode(self, text: str | bytes) -> list[Incoming]:
         """Decode one legacy message."""

@@ -170,6 +170,24 @@ def test_jobs_over_the_legacy_protocol(sim: Any) -> None:
         client.close()
 
 
+def test_legacy_keepalive_pings_with_core_ping_and_keeps_the_connection(sim: Any) -> None:
+    # The middleware never answers DDP's {"msg": "ping"} (nor does the simulator now): a
+    # keep-alive that waited for its pong would drop every idle legacy connection.
+    client = Client(sim.legacy_url, username=sim.username, password=sim.password,
+                    cache=False, ping_interval=0.2)
+    try:
+        link = client._conn
+        before = sim.call_counts["core.ping"]
+        deadline = time.monotonic() + 60
+        while sim.call_counts["core.ping"] < before + 3 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert sim.call_counts["core.ping"] >= before + 3  # idle: pinged, and answered
+        assert client._conn is link and not link.closed  # never dropped nor replaced
+        assert client.call("core.ping") == "pong"
+    finally:
+        client.close()
+
+
 # -- events ---------------------------------------------------------------------------------
 
 def test_events_callback_and_iterator(sim: Any, nas: Client) -> None:
