@@ -9,7 +9,8 @@ The pages are those of :func:`maas_dyn.health.reference.release_pages`, which
 ``maas-dyn docs`` also writes.
 
 ``MAAS_DYN_DOCS_RELEASES`` (e.g. ``"maas:3.7 truenas:26.0"``) limits the build to some
-releases (the fast build of the test suite); unset, every shipped release is built.
+releases (the fast build of the test suite); unset or ``all``, every shipped release is
+built.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ DIALECTS = {"maas": "MAAS", "truenas": "TrueNAS"}
 
 def _releases() -> list[tuple[str, str, str | None]]:
     """(dialect, release, the release before it) for each release to build."""
-    wanted = set(os.environ.get("MAAS_DYN_DOCS_RELEASES", "").split())
+    wanted = set(os.environ.get("MAAS_DYN_DOCS_RELEASES", "").split()) - {"all"}
     found = []
     for dialect in DIALECTS:
         releases = shipped_releases(dialect)  # type: ignore[arg-type]
@@ -85,8 +86,6 @@ def on_files(files: Files, config: MkDocsConfig) -> Files:
     files.append(File.generated(config, "servers/index.md", content=_index(releases)))
     for dialect, release, previous in releases:
         pages = release_pages(dialect, release, previous)  # type: ignore[arg-type]
-        if previous and f"{dialect}:{previous}" not in {f"{d}:{r}" for d, r, _ in releases}:
-            pages["changes.md"] = pages["changes.md"]
         for name, text in pages.items():
             files.append(File.generated(config, f"servers/{dialect}/{release}/{name}",
                                         content=text))

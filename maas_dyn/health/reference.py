@@ -190,8 +190,9 @@ def _cell(text: str) -> str:
 
 
 def _code(label: str, text: str) -> str:
-    return (f'<div class="language-text highlight" title="{label}"><pre><span></span><code>'
-            f"{html.escape(text, quote=False)}</code></pre></div>")
+    # Material for MkDocs shows a block's title from this span (its "title=" option).
+    return (f'<div class="language-text highlight"><span class="filename">{label}</span>'
+            f"<pre><span></span><code>{html.escape(text, quote=False)}</code></pre></div>")
 
 
 def _cli(page: RefNamespace, op: RefOperation) -> str:
@@ -199,11 +200,11 @@ def _cli(page: RefNamespace, op: RefOperation) -> str:
     if page.dialect == "maas":
         official = op.cli
         ours = re.sub(r"^maas ", "maas-dyn ", official)
-        return f"{ours}\n{official}    # the official maas CLI: the same grammar"
+        return f"{ours}\n{official}    # the official CLI"
     method = op.wire.split('"method": ', 1)[-1].split(",", 1)[0].strip('"')
     args = " ".join(p.name.upper() for p in op.params)
     midclt = f"midclt call {method} {args}".rstrip()
-    return f"{op.cli}\n{midclt}    # midclt: JSON arguments"
+    return f"{op.cli}\n{midclt}    # midclt"
 
 
 def _op_markdown(page: RefNamespace, op: RefOperation) -> list[str]:
