@@ -172,6 +172,26 @@ WAITERS: Mapping[str, WaiterSpec] = {
         private_fields=("arguments", "credentials"),
     ),
 }
+"""The named waiters, as data: name -> :class:`WaiterSpec`.
+
+MAAS machines (polling ``machine.read`` for ``status_name``, or
+``machine.query_power_state`` for ``state``):
+
+| Name | Waits until | Gives up on |
+| --- | --- | --- |
+| ``machine_commissioned`` | Ready | Failed commissioning, Failed testing, Broken, Missing |
+| ``machine_tested`` | Ready, Allocated or Deployed (tests passed) | Failed testing, Broken, Missing |
+| ``machine_deployed`` | Deployed | Failed deployment, Broken, Missing |
+| ``machine_released`` | Ready | Failed releasing, Failed disk erasing, Broken, Missing |
+| ``machine_rescue_mode`` | Rescue mode | Failed to enter rescue mode, Broken, Missing |
+| ``machine_rescue_exited`` | Deployed, Ready, Allocated or Broken | Failed to exit rescue mode |
+| ``machine_settled`` | any status in which MAAS is not working on it | Broken, any Failed status |
+| ``machine_powered_on`` | power state ``on`` | ``error`` |
+| ``machine_powered_off`` | power state ``off`` | ``error`` |
+
+TrueNAS: ``truenas_job`` polls ``core.get_jobs`` until the job's state is SUCCESS
+(FAILED or ABORTED fail it). Get one bound to a client with :func:`get_waiter`.
+"""
 
 
 @dataclass(frozen=True)
