@@ -377,7 +377,9 @@ def test_maas_dyn_command_line_leaks_no_secret(debug_log: io.StringIO, tmp_path:
             "--debug", "-o", "json", codes=(1,))
         run("lab", "machines", "read", "status=bogus", "-o", "yaml", "--debug", codes=(1,))
         run("lab", "machine", "read", "nosuchid", "--debug", codes=(1,))
-        run("lab", "machine", "details", machines[3], "-d", codes=(1,))
+        run("lab", "machines", "add-chassis", "chassis_type=virsh",
+            "hostname=qemu+ssh://virsh@10.9.9.6/system", "-d", codes=(1,))  # unmodelled: 501
+        run("lab", "machine", "details", machines[3], "-d")
         run("lab", "machine", "frobnicate", machines[3], codes=(2,))
         run("lab", "frobnicators", "read", codes=(2,))
         run("lab", "machine", "deploy", "--debug", codes=(2,))

@@ -174,7 +174,9 @@ def test_truenas_client_soak(capsys: pytest.CaptureFixture[str],
     """One TrueNAS client: calls, a job a minute and a job subscription for 30 minutes."""
     counters = Counters()
     jobs = {"wipes": 0}
-    # Jobs whose end came as an event: job id -> how many end events (must be 1 each).
+    # Jobs whose end came as an event: job id -> how many end events. The middleware sends
+    # two for a job that succeeds (CHANGED at 100 %, then the final CHANGED after the
+    # call's reply; job.py), so each job must have one or two, and none more.
     ended: dict[int, int] = {}
     lock = threading.Condition()
     before = _threads(), _open_fds()
@@ -214,7 +216,7 @@ def test_truenas_client_soak(capsys: pytest.CaptureFixture[str],
     # Nothing lost, nothing twice: every minute's job ran, and each one's end came as
     # exactly one event.
     assert jobs["wipes"] == SOAK_MINUTES
-    assert len(ended) == SOAK_MINUTES and set(ended.values()) == {1}, ended
+    assert len(ended) == SOAK_MINUTES and set(ended.values()) <= {1, 2}, ended
 
 
 _ENDED = ("SUCCESS", "FAILED", "ABORTED")
