@@ -31,7 +31,13 @@ MODULES = {
     "maas_dyn.aio.truenas": "The TrueNAS client for asyncio.",
     "maas_dyn.errors": "One exception tree for both servers.",
     "maas_dyn.retry": "The retry policy.",
-    "maas_dyn.workflows": "Provisioning, tagging, storage, network and power, bulk runs.",
+    "maas_dyn.workflows": "Waiters, machine selection, bulk runs; the workflow modules.",
+    "maas_dyn.workflows.provisioning": "Commission, test, deploy and release machines.",
+    "maas_dyn.workflows.tagging": "Find new machines and tag them by hardware facts.",
+    "maas_dyn.workflows.storage": "MAAS layouts and RAID; TrueNAS pools and datasets.",
+    "maas_dyn.workflows.network": "VLANs, subnets with ranges, interface links.",
+    "maas_dyn.workflows.power": "IPMI and Redfish settings, power actions and queries.",
+    "maas_dyn.workflows.bulk": "One call per target, bounded concurrency, every outcome.",
     "maas_dyn.health": "Health checks for monitoring systems.",
     "maas_dyn.health.diff": "What changes between two releases of an API.",
     "maas_dyn.health.reference": "The per-release reference of a server's API.",
@@ -101,6 +107,15 @@ def _index() -> str:
              "| Module | What it holds |", "| --- | --- |"]
     lines += [f"| [`{name}`]({name}.md) | {summary} |" for name, summary in MODULES.items()]
     return "\n".join(lines) + "\n"
+
+
+def on_config(config: MkDocsConfig, **kwargs: Any) -> MkDocsConfig:
+    """List the modules' pages under "API reference" in the navigation."""
+    for number, item in enumerate(config.nav or []):
+        if isinstance(item, dict) and isinstance(item.get("API reference"), str):
+            config.nav[number] = {"API reference": [  # type: ignore[index]
+                item["API reference"], *({name: f"reference/{name}.md"} for name in MODULES)]}
+    return config
 
 
 def on_files(files: Files, config: MkDocsConfig) -> Files:

@@ -45,6 +45,9 @@ T = TypeVar("T")
 RETRYABLE: tuple[type[BaseException], ...] = (
     ConflictError, ServiceUnavailableError, ConnectionFailed, TooManyConcurrentCalls,
 )
+"""The errors after which ``run_bulk(retries=...)`` tries an item again, because the server
+did not act: a 409, a 503, a connection never opened, too many calls in flight.
+"""
 
 
 @dataclass

@@ -33,6 +33,9 @@ __all__ = [
 # How ``interface link_subnet`` configures an address, and whether it takes ip_address.
 LINK_MODES: Mapping[str, bool] = {"auto": False, "dhcp": False, "static": True,
                                   "link_up": False}
+"""How ``interface link-subnet`` configures an address (``auto``, ``dhcp``, ``static``,
+``link_up``), and whether the mode takes an ``ip_address``.
+"""
 
 
 @dataclass

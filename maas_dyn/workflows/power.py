@@ -37,6 +37,8 @@ __all__ = [
 ]
 
 MASK = "********"
+"""What a secret power parameter (a BMC password) is shown as in reprs, logs and results.
+"""
 
 
 @dataclass(frozen=True)
@@ -57,6 +59,9 @@ POWER_TYPES: Mapping[str, PowerType] = {
     "ipmi": PowerType(frozenset({"power_address"}), frozenset({"power_pass", "k_g"})),
     "redfish": PowerType(frozenset({"power_address", "power_user", "power_pass"})),
 }
+"""The power drivers :class:`PowerSettings` checks (``ipmi``, ``redfish``): the parameters
+each requires and those that are secrets.
+"""
 
 
 @dataclass(frozen=True)
@@ -192,6 +197,9 @@ POWER_ACTIONS: Mapping[str, tuple[PowerAction, ...]] = {
     "cycle": (PowerAction("power_off", "machine_powered_off"),
               PowerAction("power_on", "machine_powered_on")),
 }
+"""What ``on``, ``off`` and ``cycle`` send, in order, and the waiter that confirms each (a
+cycle is off, confirmed, then on).
+"""
 
 
 def power(client: Any, system_id: str, what: str, *, wait: bool = False,

@@ -56,7 +56,11 @@ STEPS: Mapping[str, StepSpec] = {
     "deploy": StepSpec("deploy", "machine_deployed"),
     "release": StepSpec("release", "machine_released"),
 }
+"""The provisioning steps by name: the ``machine`` action that starts each and the waiter
+that follows it (``commission``, ``test``, ``deploy``, ``release``).
+"""
 DEFAULT_STEPS: tuple[str, ...] = ("commission", "test", "deploy")
+"""What :func:`provision` runs when no ``steps=`` are given: commission, test, deploy."""
 
 
 @dataclass

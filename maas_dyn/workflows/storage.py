@@ -54,6 +54,9 @@ LAYOUTS: Mapping[str, frozenset[str]] = {
     "vmfs7": _ROOT,
     "blank": frozenset(),
 }
+"""The storage layouts of ``machine set-storage-layout`` and the options each takes:
+``flat``, ``lvm``, ``bcache``, ``vmfs6``, ``vmfs7``, ``blank``.
+"""
 
 
 @dataclass(frozen=True)
@@ -77,6 +80,9 @@ RAID_LEVELS: Mapping[str, RaidLevel] = {
     "raid-6": RaidLevel(4, spares=True),
     "raid-10": RaidLevel(3, spares=True),
 }
+"""The software RAID levels MAAS builds, with the fewest members each needs and whether it
+takes spares (MAAS's own rules).
+"""
 
 
 @dataclass(frozen=True)
@@ -99,6 +105,9 @@ VDEV_TYPES: Mapping[str, VdevType] = {
     "RAIDZ2": VdevType(4, default_width=None),
     "RAIDZ3": VdevType(5, default_width=None),
 }
+"""The ZFS data vdev types of a TrueNAS pool, with the fewest disks each needs and its
+default width: ``STRIPE``, ``MIRROR`` (pairs), ``RAIDZ1``, ``RAIDZ2``, ``RAIDZ3``.
+"""
 _VDEV_ALIASES = {"RAIDZ": "RAIDZ1"}
 
 

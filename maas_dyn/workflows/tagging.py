@@ -44,6 +44,9 @@ FACTS: Mapping[str, str] = {
     "storage": "MB of physical disk, all disks together",
     "architecture": "architecture/subarchitecture, e.g. amd64/generic",
 }
+"""The machine facts a :class:`TagRule` can test, with their units: ``cpu_count``,
+``memory`` (MiB), ``storage`` (MB, all disks), ``architecture``.
+"""
 
 OPERATORS: Mapping[str, Callable[[Any, Any], bool]] = {
     ">=": operator.ge,
@@ -55,6 +58,9 @@ OPERATORS: Mapping[str, Callable[[Any, Any], bool]] = {
     "startswith": lambda fact, prefix: str(fact).startswith(prefix),
     "in": lambda fact, choices: fact in choices,
 }
+"""The comparisons a :class:`TagRule` can use: ``>=``, ``>``, ``<=``, ``<``, ``==``,
+``!=``, ``startswith`` and ``in``.
+"""
 
 
 @dataclass(frozen=True)
@@ -103,6 +109,9 @@ DEFAULT_RULES: tuple[TagRule, ...] = (
     TagRule("amd64", "architecture", "startswith", "amd64/", comment="x86-64"),
     TagRule("arm64", "architecture", "startswith", "arm64/", comment="64-bit ARM"),
 )
+"""A starting set of rules: ``cpu-32plus``, ``memory-64g-plus``, ``hugepages-1g`` (with
+kernel options for 1 GiB huge pages), ``storage-2tb-plus``, ``amd64`` and ``arm64``.
+"""
 
 
 @dataclass

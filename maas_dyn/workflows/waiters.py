@@ -180,7 +180,7 @@ MAAS machines (polling ``machine.read`` for ``status_name``, or
 | Name | Waits until | Gives up on |
 | --- | --- | --- |
 | ``machine_commissioned`` | Ready | Failed commissioning, Failed testing, Broken, Missing |
-| ``machine_tested`` | Ready, Allocated or Deployed (tests passed) | Failed testing, Broken, Missing |
+| ``machine_tested`` | Ready, Allocated or Deployed | Failed testing, Broken, Missing |
 | ``machine_deployed`` | Deployed | Failed deployment, Broken, Missing |
 | ``machine_released`` | Ready | Failed releasing, Failed disk erasing, Broken, Missing |
 | ``machine_rescue_mode`` | Rescue mode | Failed to enter rescue mode, Broken, Missing |
