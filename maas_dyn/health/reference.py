@@ -386,6 +386,15 @@ forEach(function(r){r.style.display=r.getAttribute('data-text').indexOf(q)<0?'no
 """
 
 
+_LITERAL = re.compile(r"``(.+?)``|`([^`\n]+)`")
+
+
+def _inline(text: str) -> str:
+    """Escaped text with its ``literals`` (as the servers' docs write them) as code."""
+    return _LITERAL.sub(lambda m: f"<code>{m.group(1) or m.group(2)}</code>",
+                        html.escape(text))
+
+
 def _html_page(title: str, heading: str, body: Sequence[str], *, home: bool = True) -> str:
     esc = html.escape
     nav = "<a href='index.html'>index</a>" if home else ""
@@ -403,7 +412,7 @@ def _html_op(page: RefNamespace, op: RefOperation) -> list[str]:
     esc = html.escape
     wire = "HTTP" if page.dialect == "maas" else "JSON-RPC"
     parts = [f"<h2 id='{esc(op.name)}'>{esc(op.name)}</h2>",
-             f"<p>{esc(op.summary or 'Undocumented operation.')}</p>"]
+             f"<p>{_inline(op.summary or 'Undocumented operation.')}</p>"]
     if op.job:
         parts.append("<p class='job'>Runs as a job: the call returns a <code>Job</code> at "
                      "once; <code>job.wait()</code> returns the result.</p>")
@@ -412,15 +421,15 @@ def _html_op(page: RefNamespace, op: RefOperation) -> list[str]:
               "</code></pre>",
               f"<pre><span class='label'>{wire}</span><code>{esc(op.wire)}</code></pre>"]
     if op.body:
-        parts.append(f"<p class='prose'>{esc(op.body)}</p>")
+        parts.append(f"<p class='prose'>{_inline(op.body)}</p>")
     if op.params:
         rows = "".join(f"<tr><td><code>{esc(p.name)}</code></td><td>{esc(p.type_text)}</td>"
                        f"<td>{'yes' if p.required else 'optional'}</td>"
-                       f"<td>{esc(p.description)}</td></tr>" for p in op.params)
+                       f"<td>{_inline(p.description)}</td></tr>" for p in op.params)
         parts.append("<table><tr><th>Parameter</th><th>Type</th><th>Required</th>"
                      f"<th>Description</th></tr>{rows}</table>")
     if op.returns:
-        parts.append(f"<p><strong>Returns:</strong> {esc(op.returns)}</p>")
+        parts.append(f"<p><strong>Returns:</strong> {_inline(op.returns)}</p>")
     if op.roles:
         parts.append(f"<p><strong>Roles:</strong> {esc(op.roles)}</p>")
     parts.append(f"<details><summary>help() text</summary><pre>{esc(op.docstring)}</pre>"
@@ -430,7 +439,7 @@ def _html_op(page: RefNamespace, op: RefOperation) -> list[str]:
 
 def _html(page: RefNamespace, title: str) -> str:
     esc = html.escape
-    body = [f"<h1>{esc(page.name)}</h1>", f"<p class='prose'>{esc(page.doc)}</p>"]
+    body = [f"<h1>{esc(page.name)}</h1>", f"<p class='prose'>{_inline(page.doc)}</p>"]
     for op in page.operations:
         body += _html_op(page, op)
     return _html_page(f"{page.name} - {title}", title, body)

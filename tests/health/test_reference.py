@@ -88,3 +88,21 @@ def test_truenas_reference_root_and_keyword_names() -> None:
                                        "sys.global.get": {"accepts": []}}))
     assert [p.name for p in pages] == ["(root)", "sys.global"]
     assert pages[1].operations[0].python == "client.sys.global_.get()"
+
+
+def test_the_html_pages_are_styled_and_match_the_site(tmp_path: Path) -> None:
+    from maas_dyn.health.reference import namespace_markdown
+
+    pages = maas_reference(Description(load_shipped("maas", "3.7")))
+    write_reference(pages, tmp_path, "MAAS 3.7", formats=("html",))
+    index = (tmp_path / "index.html").read_text()
+    assert "<style>" in index and "prefers-color-scheme:dark" in index
+    assert "oninput='filterRows(this.value)'" in index  # the filter box
+    tags = (tmp_path / "tags.html").read_text()
+    assert "<code>kernel_opts</code>" in tags and "``" not in tags.split("<details>")[0]
+    for form in ("client.tags.create(name=...)", "maas-dyn PROFILE tags create",
+                 "POST /MAAS/api/2.0/tags/"):
+        assert form in tags
+        # the site's page of the same handler shows the same forms
+        assert form in namespace_markdown(next(p for p in pages if p.name == "tags"),
+                                          "MAAS 3.7")
