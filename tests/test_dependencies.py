@@ -97,7 +97,14 @@ def _imports(files: Iterable[Path]) -> set[str]:
                 found.add(str(node.args[0].value))  # pytest.importorskip("jedi")
     tops = {name.split(".")[0] for name in found}
     return {top for top in tops if top not in sys.stdlib_module_names
-            and top not in ("maas_dyn", "tests", "benchmarks", "examples", "__future__")}
+            and top not in ("maas_dyn", "tests", "benchmarks", "examples", "__future__")
+            and top not in _local_modules()}
+
+
+def _local_modules() -> set[str]:
+    # Scripts of the repository imported by path (docs/_hooks/api_reference.py).
+    return {f.stem for folder in ("docs", "benchmarks", "examples")
+            for f in (ROOT / folder).rglob("*.py")}
 
 
 def _packages_distributions() -> dict[str, set[str]]:
