@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Literal, NamedTuple
 
 from maas_dyn._dynamic import OperationDetails, python_identifier, render_docstring
+from maas_dyn.health.diff import ReleaseDiff, diff_releases
 from maas_dyn.maas.describe import Description
 from maas_dyn.maas.handlers import ActionOperation
 from maas_dyn.truenas.methods import Methods
@@ -232,13 +233,15 @@ def _op_markdown(page: RefNamespace, op: RefOperation) -> list[str]:
     return lines
 
 
-def namespace_markdown(page: RefNamespace, title: str, *, changes: str = "") -> str:
+def namespace_markdown(page: RefNamespace, title: str, *, changes: str = "",
+                       notes: Sequence[str] = ()) -> str:
     """One namespace as a Markdown page.
 
     Args:
         page: The namespace.
         title: The release, e.g. ``"MAAS 3.7"``.
         changes: A link target for the release's changes, if there is one.
+        notes: What changed in this namespace since the release before (Markdown lines).
 
     Returns:
         The page's Markdown.
@@ -249,6 +252,12 @@ def namespace_markdown(page: RefNamespace, title: str, *, changes: str = "") -> 
         links += f" · [What changed in this release]({changes})"
     lines = [f"# {_prose(page.name)}", "", f"*{_prose(title)} {kind}* · {links}", "",
              _prose(page.doc) if page.doc else "", ""]
+    if notes:
+        lines += [f'!!! info "Changed in {_prose(title)}"', ""]
+        lines += [f"    - {note}" for note in notes[:_MAX_NOTES]]
+        if len(notes) > _MAX_NOTES:
+            lines.append(f"    - ... and {len(notes) - _MAX_NOTES} more ([all]({changes}))")
+        lines.append("")
     if page.operations:
         lines += ["| Operation | Summary |", "| --- | --- |"]
         lines += [f"| [{op.name}](#{_anchor(op.name)}) | {_cell(op.summary)} |"
@@ -306,6 +315,37 @@ def index_markdown(pages: Sequence[RefNamespace], title: str, *, intro: Sequence
 
 # -- the documentation site's pages ----------------------------------------------------
 
+_MAX_NOTES = 12
+
+
+def _notes(diff: ReleaseDiff) -> dict[str, list[str]]:
+    """Namespace -> what changed in it, as Markdown list items."""
+    notes: dict[str, list[str]] = {}
+
+    def add(key: str, what: str) -> None:
+        namespace, _, operation = key.partition(" ")
+        if namespace not in diff.namespaces_added:
+            notes.setdefault(namespace, []).append(f"`{operation}`{what}")
+
+    for namespace in diff.namespaces_added:
+        notes[namespace] = ["new in this release"]
+    for key in diff.operations_added:
+        add(key, " added")
+    for key in diff.operations_removed:
+        add(key, " removed")
+    for key, param in diff.params_added:
+        add(key, f": parameter `{param}` added")
+    for key, param in diff.params_removed:
+        add(key, f": parameter `{param}` removed")
+    for key, param, old, new in diff.params_retyped:
+        add(key, f": `{param}` is {_prose(new)} (was {_prose(old)})")
+    for key in diff.became_jobs:
+        add(key, " now runs as a job")
+    for key in diff.stopped_being_jobs:
+        add(key, " no longer runs as a job")
+    return notes
+
+
 def _release_label(dialect: str, release: str) -> str:
     return f"{'MAAS' if dialect == 'maas' else 'TrueNAS'} {release}"
 
@@ -323,19 +363,20 @@ def release_pages(dialect: Literal["maas", "truenas"], release: str,
         File name (relative to the release's folder) -> Markdown.
     """
     from maas_dyn._shipped import load_shipped
-    from maas_dyn.health.diff import diff_releases
 
     document = load_shipped(dialect, release)
     pages = (maas_reference(Description(document)) if dialect == "maas"
              else truenas_reference(Methods(document)))
     title = _release_label(dialect, release)
     changes = "changes.md" if previous else ""
-    files = {f"{_slug(p.name)}.md": namespace_markdown(p, title, changes=changes)
+    diff = diff_releases(dialect, previous, release) if previous else None
+    notes = _notes(diff) if diff else {}
+    files = {f"{_slug(p.name)}.md": namespace_markdown(p, title, changes=changes,
+                                                       notes=notes.get(p.name, ()))
              for p in pages}
     files["index.md"] = index_markdown(pages, title, intro=_how_to_call(dialect),
                                        changes=changes)
-    if previous:
-        diff = diff_releases(dialect, previous, release)
+    if previous and diff:
         text = diff.to_markdown().split("\n", 1)[1]
         command = "maas-dyn" if dialect == "maas" else "truenas-dyn"
         files["changes.md"] = (

@@ -106,3 +106,16 @@ def test_the_html_pages_are_styled_and_match_the_site(tmp_path: Path) -> None:
         # the site's page of the same handler shows the same forms
         assert form in namespace_markdown(next(p for p in pages if p.name == "tags"),
                                           "MAAS 3.7")
+
+
+def test_each_page_says_what_changed_in_its_release() -> None:
+    from maas_dyn.health.reference import release_pages
+
+    pages = release_pages("maas", "3.6", "3.5")
+    assert "`deploy`: parameter `enable_kernel_crash_dump` added" in pages["machine.md"]
+    assert "new in this release" in pages["reserved-ip.md"]
+    assert "(changes.md)" in pages["machine.md"] and "# What changed in MAAS 3.6" in \
+        pages["changes.md"]
+    assert "Changed in" not in release_pages("maas", "1.9")["nodes.md"]  # the oldest
+    nas = release_pages("truenas", "26.0", "25.10")
+    assert "`destroy_snapshots` removed" in nas["pool.dataset.md"]
