@@ -9,6 +9,7 @@ installed the module is skipped with that reason.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterator
 from typing import Any
 
@@ -33,8 +34,17 @@ def sim() -> Iterator[MAASSimulator]:
 
 
 @pytest.fixture(scope="module")
-def client(sim: MAASSimulator) -> Any:
-    return client_module.connect(sim.url, apikey=sim.api_key)
+def client(sim: MAASSimulator) -> Iterator[Any]:
+    # libmaas runs its coroutines on the thread's current event loop, which a fresh
+    # script's main thread has; earlier tests in this process ran asyncio.run(), which
+    # leaves none set. Give libmaas the fresh-process condition it is written for.
+    loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)
+    try:
+        yield client_module.connect(sim.url, apikey=sim.api_key)
+    finally:
+        asyncio.set_event_loop(None)
+        loop.close()
 
 
 def test_machines_list_and_get(client: Any) -> None:
