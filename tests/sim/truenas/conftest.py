@@ -17,7 +17,9 @@ import websocket
 
 from maas_dyn.sim.truenas import TrueNASSimulator
 
-TIMEOUT = 10.0
+# A deadline, not a pause: answers come in milliseconds, but a busy machine (the stress
+# run: two CPU burners beside the suite) may hold a thread back for seconds.
+TIMEOUT = 60.0
 
 
 class RpcClient:
