@@ -12,7 +12,7 @@ from __future__ import annotations
 import importlib
 from types import ModuleType
 
-__all__ = ["EXTRAS", "MissingExtraError", "require"]
+__all__ = ["EXTRAS", "MissingExtraError", "optional_module", "require"]
 
 # extra -> {module imported: distribution that provides it}; setup.cfg declares the same
 # (tests/test_dependencies.py checks the two agree).
@@ -68,3 +68,25 @@ def require(extra: str, feature: str) -> dict[str, ModuleType]:
                 raise
             raise MissingExtraError(feature, extra, missing) from exc
     return modules
+
+
+def optional_module(extra: str, module: str) -> ModuleType | None:
+    """Import one module of an extra for a feature that can do without it.
+
+    Unlike :func:`require`, a missing module is not an error: the caller falls back
+    (the OpenAPI overlay reads a region's YAML only when PyYAML is there).
+
+    Args:
+        extra: A key of :data:`EXTRAS` that declares ``module``.
+        module: The module to import.
+
+    Returns:
+        The module, or ``None`` when it is not installed.
+    """
+    assert module in EXTRAS[extra], f"{module!r} is not declared by the {extra!r} extra"
+    try:
+        return importlib.import_module(module)
+    except ImportError as exc:
+        if (exc.name or module) != module:
+            raise  # an installed module failing inside keeps its own error
+        return None

@@ -59,3 +59,24 @@ def load_shipped(dialect: Dialect, release: str) -> Any:
             f"no {dialect} description ships for release {release!r}; shipped: {known}"
         )
     return json.loads(gzip.decompress(entry.read_bytes()))
+
+
+def load_shipped_openapi(release: str) -> Any:
+    """Load the v2 OpenAPI document shipped for one MAAS release, if one ships.
+
+    These are what ``/MAAS/api/2.0/openapi.yaml`` serves (MAAS 3.3 on), as JSON; see
+    ``maas_dyn/descriptions/maas/openapi/SOURCES.md`` for which releases and how.
+
+    Args:
+        release: A MAAS release name, e.g. ``"3.7"``.
+
+    Returns:
+        The parsed document, or ``None`` when none ships for that release.
+    """
+    import gzip  # only offline construction reads shipped files
+
+    folder = resources.files("maas_dyn") / "descriptions" / "maas" / "openapi"
+    entry = folder / f"{release}.json.gz"
+    if not entry.is_file():
+        return None
+    return json.loads(gzip.decompress(entry.read_bytes()))

@@ -21,13 +21,14 @@ from maas_dyn._cache import DescriptionCache
 from maas_dyn._dynamic import Operation, bind_arguments, closest, unknown_name
 from maas_dyn._hooks import Hooks
 from maas_dyn._secrets import redact_query
-from maas_dyn._shipped import load_shipped
+from maas_dyn._shipped import load_shipped, load_shipped_openapi
 from maas_dyn._warn import warn_user
 from maas_dyn.errors import (
     DescriptionError,
     InvalidParametersError,
     InvalidURLError,
     LimitExceeded,
+    MAASAPIError,
     MaasDynError,
     NotAServerError,
     NotFoundError,
@@ -47,6 +48,7 @@ from maas_dyn.maas.encode import (
 )
 from maas_dyn.maas.handlers import Handler, build_handlers
 from maas_dyn.maas.oauth import Credentials, parse_api_key
+from maas_dyn.maas.openapi import OPENAPI_NAME, ActionOverlay, Overlay, parse_document
 from maas_dyn.maas.resources import Binder, ResourceIndex, handler_class_with_get
 from maas_dyn.maas.response import Response, decode_body, error_for
 from maas_dyn.maas.transport import (
@@ -63,6 +65,7 @@ from maas_dyn.retry import RetryPolicy
 __all__ = [
     "Client",
     "DescriptionChangedWarning",
+    "ParameterTypeWarning",
     "UndocumentedParameterWarning",
     "connect",
 ]
@@ -91,6 +94,47 @@ _REQUEST_IDS = itertools.count(1)
 
 class UndocumentedParameterWarning(UserWarning):
     """A keyword argument the server's description does not document was sent as given."""
+
+
+class ParameterTypeWarning(UserWarning):
+    """A keyword argument's value is not of the type the region's OpenAPI document gives.
+
+    Sent as given, like an undocumented parameter: turn it into an error with
+    ``warnings.simplefilter("error", ParameterTypeWarning)`` to refuse before sending.
+    """
+
+
+# OpenAPI type -> (what the check accepts, how to say it). Values travel as form text, so
+# text that reads as the type is accepted too (``"3"`` for an integer, ``"true"``).
+_BOOLEAN_TEXT = frozenset({"true", "false", "1", "0", "yes", "no", "on", "off"})
+_TYPE_CHECKS: dict[str, tuple[Any, str]] = {
+    "integer": (lambda v: (isinstance(v, int) and not isinstance(v, bool))
+                or (isinstance(v, str) and v.strip().lstrip("+-").isdigit()), "an integer"),
+    "boolean": (lambda v: isinstance(v, bool) or v in (0, 1)
+                or (isinstance(v, str) and v.strip().lower() in _BOOLEAN_TEXT), "a boolean"),
+    "number": (lambda v: (isinstance(v, int | float) and not isinstance(v, bool))
+               or (isinstance(v, str) and _is_number(v)), "a number"),
+    # Text parameters also take numbers (sent as text) and files (uploads).
+    "string": (lambda v: not isinstance(v, Mapping | set | type(None)), "text"),
+}
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
+def _type_problem(value: Any, openapi_type: str) -> str:
+    # A repeatable parameter takes a list: each item must have the type.
+    check = _TYPE_CHECKS.get(openapi_type)
+    if check is None:
+        return ""
+    items = value if isinstance(value, list | tuple) else [value]
+    bad = [item for item in items if not check[0](item)]
+    return f"{bad[0]!r} is not {check[1]}" if bad else ""
 
 
 class DescriptionChangedWarning(UserWarning):
@@ -176,6 +220,10 @@ class Client:
         resources: Return objects that name their location as resources (``dict``
             subclasses with the item's actions as methods, see
             :mod:`maas_dyn.maas.resources`); ``False`` returns plain dicts.
+        openapi: Merge the region's v2 OpenAPI document (MAAS 3.3 on) into the handlers:
+            required flags, types and per-status answers. ``True`` fetches
+            ``openapi.yaml`` with the description (and caches it with it); ``False``
+            never does; a parsed document is used as given (with ``description``).
 
     Raises:
         InvalidURLError: The URL is not an http(s) URL with a host.
@@ -209,6 +257,7 @@ class Client:
         max_header_bytes: int = DEFAULT_MAX_HEADER_BYTES,
         max_redirects: int = DEFAULT_MAX_REDIRECTS,
         resources: bool = True,
+        openapi: Mapping[str, Any] | bool = True,
     ):
         self.url, self._origin, named = _normalise_url(url)
         self._binder: Binder | None = None
@@ -227,7 +276,12 @@ class Client:
             verify=verify, deadline=deadline, max_body_bytes=max_body_bytes,
             max_header_bytes=max_header_bytes)
         self._cache = DescriptionCache("maas") if cache is True else (cache or None)
+        # The OpenAPI overlay is cached beside the description, under its hash.
+        self._overlay_cache = None if self._cache is None else DescriptionCache(
+            "maas-openapi", root=self._cache.root.parent, max_entries=self._cache.max_entries)
         self._describe_url = f"{self.url}api/{api_version}/describe/"
+        self._openapi_url = f"{self.url}api/{api_version}/{OPENAPI_NAME}"
+        self._use_openapi = openapi is not False
         self._lock = threading.RLock()
         self._local = threading.local()
         self._refresh_failures = 0
@@ -237,7 +291,10 @@ class Client:
         self._sleep = time.sleep
         if description is not None:
             document = description if isinstance(description, Mapping) else _loads(description)
-            self._install(Description(document, _RESERVED), raw=None)
+            offline = Description(document, _RESERVED)
+            offline.apply_overlay(
+                Overlay.from_openapi(openapi) if isinstance(openapi, Mapping) else None)
+            self._install(offline, raw=None)
         elif not self._install_cached():
             self.refresh()
 
@@ -277,6 +334,7 @@ class Client:
         Returns:
             The client.
         """
+        options.setdefault("openapi", load_shipped_openapi(release) or True)
         return cls(url, api_key, description=load_shipped("maas", release), **options)
 
     def _install_cached(self) -> bool:
@@ -286,10 +344,12 @@ class Client:
         if cached is None:
             return False
         try:
-            self._install(Description(_loads(cached[1]), _RESERVED), raw=None)
+            description = Description(_loads(cached[1]), _RESERVED)
         except DescriptionError as exc:
             _log.warning("ignoring a corrupt cached description for %s: %s", self.url, exc)
             return False
+        description.apply_overlay(self._cached_overlay(description))
+        self._install(description, raw=None)
         _log.debug("using the cached description %s for %s", cached[0], self.url)
         return True
 
@@ -325,8 +385,56 @@ class Client:
                 "the URL should be the region's base, e.g. http://region:5240/MAAS/"
             )
         description = Description(response.data, _RESERVED)
+        description.apply_overlay(self._fetch_overlay(description))
         self._install(description, raw=response.content)
         return description
+
+    def _cached_overlay(self, description: Description) -> Overlay | None:
+        # A warm connect reads the overlay stored with the description: no round trip.
+        # Only a cache written before overlays existed makes it fetch (once).
+        assert self._overlay_cache is not None  # only called with a cache
+        if not self._use_openapi:
+            return None
+        cached = self._overlay_cache.load(self.url, description.hash or "unhashed")
+        if cached is None:
+            return self._fetch_overlay(description)
+        try:
+            return None if cached[1] == b"null" else Overlay.from_compact(cached[1])
+        except (ValueError, TypeError) as exc:
+            _log.debug("ignoring a corrupt cached OpenAPI overlay for %s: %s", self.url, exc)
+            return self._fetch_overlay(description)
+
+    def _fetch_overlay(self, description: Description) -> Overlay | None:
+        if not self._use_openapi:
+            return None
+        # Anonymous, like describe (maasserver/urls_api.py routes it to a plain view).
+        request = PreparedRequest("GET", self._openapi_url, unsigned=True)
+        started = time.monotonic()
+        try:
+            # One attempt: the overlay only adds to the description, and a connect must
+            # not wait out retries for it; a failed fetch is tried again next connect.
+            response = self._send(request, internal=True, retry=RetryPolicy.never())
+        except MAASAPIError as exc:
+            # Regions before MAAS 3.3 have no openapi.yaml (404): they work as before,
+            # and the cache remembers it so a warm connect does not ask again.
+            _log.debug("no OpenAPI overlay from %s (HTTP %s)", self._openapi_url, exc.status)
+            self._store_overlay(description, None)
+            return None
+        except MaasDynError as exc:
+            _log.debug("no OpenAPI overlay from %s: %s", self._openapi_url, exc)
+            return None  # not cached: the next connect tries again
+        document = parse_document(response.content)
+        overlay = Overlay.from_openapi(document) if document is not None else None
+        if overlay is not None:
+            self._store_overlay(description, overlay)
+        _log.debug("OpenAPI overlay of %s: %s actions in %.3f s", self.url,
+                   len(overlay) if overlay is not None else 0, time.monotonic() - started)
+        return overlay
+
+    def _store_overlay(self, description: Description, overlay: Overlay | None) -> None:
+        if self._overlay_cache is not None:
+            self._overlay_cache.store(self.url, description.hash or "unhashed",
+                                      b"null" if overlay is None else overlay.to_compact())
 
     def _install(self, description: Description, raw: bytes | None) -> None:
         index = ResourceIndex(description)
@@ -496,6 +604,9 @@ class Client:
                 UndocumentedParameterWarning,
             )
             fields.append((name, value))
+        overlay = handler.action_overlay(operation.payload)
+        if overlay is not None:
+            _check_types(handler, operation, bound.keywords, overlay)
         data = self._perform(handler, operation.payload, bound.positional, fields).data
         return data if binder is None else binder.wrap(handler, bound.positional, data)
 
@@ -504,7 +615,14 @@ class Client:
         url = self._origin + expand_path(handler.path, path)
         encode = encode_raw_request if action.raw_body else encode_request
         request = encode(action.method, url, action.op, fields, unsigned=action.unsigned)
-        return self._send(request, handler.cli_name)
+        try:
+            return self._send(request, handler.cli_name)
+        except MAASAPIError as exc:
+            overlay = handler.action_overlay(action)
+            said = overlay.raised_text(exc.status) if overlay is not None else ""
+            if said:  # the region's own words for this status of this action
+                exc.hint = f"{said} ({exc.hint})" if exc.hint else said
+            raise
 
     def _send(self, request: PreparedRequest, handler: str = "", *,
               internal: bool = False, retry: RetryPolicy | None = None) -> Response:
@@ -693,6 +811,19 @@ class Client:
         self._refresh_not_before = time.monotonic() + delay
         _log.warning("could not use the new description of %s (%s); keeping the handlers "
                      "as they are, trying again in %.0f s", self.url, reason, delay)
+
+
+def _check_types(handler: HandlerSpec, operation: Operation, keywords: Mapping[str, Any],
+                 overlay: ActionOverlay) -> None:
+    # Warned like an undocumented parameter (and sent as given): the same rule, so a
+    # warnings filter that makes one an error makes the other one too.
+    for wire_name, value in keywords.items():
+        problem = _type_problem(value, overlay.types.get(wire_name, ""))
+        if problem:
+            warn_user(f"{handler.name}.{operation.name}: parameter {wire_name!r}: {problem}, "
+                      f"as the server's OpenAPI document types it "
+                      f"({overlay.types[wire_name]}); it is sent as given",
+                      ParameterTypeWarning)
 
 
 def _shown_location(url: str) -> str:

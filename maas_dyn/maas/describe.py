@@ -23,6 +23,7 @@ from maas_dyn.maas.naming import (
     handler_cli_name,
     unique_action_name,
 )
+from maas_dyn.maas.openapi import ActionOverlay, Overlay
 
 __all__ = ["RAW_BODY_RULES", "ActionSpec", "Description", "HandlerSpec", "compute_hash"]
 
@@ -84,7 +85,8 @@ class HandlerSpec:
             ``None``), from which the actions are built.
     """
 
-    __slots__ = ("_actions", "_sides", "cli_name", "doc", "name", "params", "path", "resource")
+    __slots__ = ("_actions", "_sides", "cli_name", "doc", "name", "overlay", "params", "path",
+                 "resource")
 
     def __init__(
         self,
@@ -105,6 +107,8 @@ class HandlerSpec:
         self.doc = doc
         self._sides = sides
         self._actions: dict[str, ActionSpec] | None = None
+        # The region's OpenAPI additions (MAAS 3.3 on), set by Description.apply_overlay.
+        self.overlay: Overlay | None = None
 
     @property
     def actions(self) -> Mapping[str, ActionSpec]:
@@ -128,6 +132,19 @@ class HandlerSpec:
                 (a for a in self.actions.values() if name in (a.cli_name, a.wire_name)), None
             )
         return found
+
+    def action_overlay(self, action: ActionSpec) -> ActionOverlay | None:
+        """Return what the region's OpenAPI document adds to one of these actions.
+
+        Args:
+            action: An action of this handler.
+
+        Returns:
+            The additions, or ``None`` (no overlay, or the action is not in it).
+        """
+        if self.overlay is None:
+            return None
+        return self.overlay.lookup(self.path, action.method, action.op)
 
     def __repr__(self) -> str:
         return f"<HandlerSpec {self.cli_name} {self.path}>"
@@ -343,6 +360,8 @@ class Description:
     Attributes:
         hash: The document's ``hash`` field (``""`` if it has none).
         handlers: Handlers by Python name, sorted.
+        overlay: The region's v2 OpenAPI additions (see :meth:`apply_overlay`), or
+            ``None``: regions before MAAS 3.3 serve no OpenAPI document.
 
     Raises:
         DescriptionError: The document is not a usable describe document; the message
@@ -375,6 +394,21 @@ class Description:
                 sides=(auth, anon),
             )
         self.handlers: dict[str, HandlerSpec] = dict(sorted(handlers.items()))
+        self.overlay: Overlay | None = None
+
+    def apply_overlay(self, overlay: Overlay | None) -> None:
+        """Merge a region's OpenAPI additions into every handler's actions.
+
+        Describe stays the source of names, paths and parameters; the overlay adds
+        required flags, types and the per-status answers. Call before the handlers'
+        signatures and docstrings are first rendered (they are computed once).
+
+        Args:
+            overlay: The additions, or ``None`` for none.
+        """
+        self.overlay = overlay
+        for handler in self.handlers.values():
+            handler.overlay = overlay
 
     def handler(self, name: str) -> HandlerSpec | None:
         """Find a handler by its Python, CLI or resource name.

@@ -25,6 +25,7 @@ from maas_dyn._dynamic import (
 )
 from maas_dyn.maas.describe import ActionSpec, Description, HandlerSpec
 from maas_dyn.maas.docparse import parse_action_doc
+from maas_dyn.maas.openapi import ActionOverlay
 
 __all__ = ["ActionOperation", "Handler", "build_handlers", "handler_class"]
 
@@ -55,16 +56,28 @@ def _annotation(type_text: str, description: str) -> Any:
     return base
 
 
-# ``Raises:`` section of every action: (error class, when).
-_RAISES: tuple[tuple[str, str], ...] = (
-    ("BadRequestError", "HTTP 400, the server rejected a parameter (see ``field_errors``)."),
-    ("UnauthorizedError", "HTTP 401, the API key was refused."),
-    ("ForbiddenError", "HTTP 403, the user may not do this."),
-    ("{not_found}", "HTTP 404, no such object."),
-    ("ConflictError", "HTTP 409, the object is locked or busy."),
-    ("ServiceUnavailableError", "HTTP 503, after retries allowed by the retry policy."),
-    ("TransportError", "The server could not be reached or the connection broke."),
+# ``Raises:`` section of every action: (HTTP status or None, error class, when). A status
+# the region's OpenAPI document describes for the action is said in the server's words.
+_RAISES: tuple[tuple[int | None, str, str], ...] = (
+    (400, "BadRequestError", "HTTP 400, the server rejected a parameter (see ``field_errors``)."),
+    (401, "UnauthorizedError", "HTTP 401, the API key was refused."),
+    (403, "ForbiddenError", "HTTP 403, the user may not do this."),
+    (404, "{not_found}", "HTTP 404, no such object."),
+    (409, "ConflictError", "HTTP 409, the object is locked or busy."),
+    (503, "ServiceUnavailableError", "HTTP 503, after retries allowed by the retry policy."),
+    (None, "TransportError", "The server could not be reached or the connection broke."),
 )
+# Classes of documented statuses _RAISES does not list (maas_dyn.maas.response's table).
+_OTHER_STATUS_CLASSES = {410: "GoneError", 504: "GatewayTimeoutError"}
+
+# OpenAPI type -> (annotation, ``type_text``) for parameters describe leaves untyped.
+_OPENAPI_TYPES: dict[str, tuple[Any, str]] = {
+    "string": (str, "String"),
+    "integer": (int, "Int"),
+    "boolean": (bool, "Boolean"),
+    "number": (float, "Float"),
+    "object": (dict, "Object"),
+}
 _NOT_FOUND_CLASS = {"machine": "MachineNotFoundError"}
 
 _RETURNS = (
@@ -114,6 +127,7 @@ def action_details(handler: HandlerSpec, action: ActionSpec) -> OperationDetails
         The details the engine renders into a signature and a docstring.
     """
     parsed = parse_action_doc(action.doc)
+    overlay = handler.action_overlay(action)
     used = {"self", "kwargs"}
     params = [_path_param(name, handler, parsed.params, used) for name in handler.params]
     templated: list[str] = []
@@ -127,17 +141,16 @@ def action_details(handler: HandlerSpec, action: ActionSpec) -> OperationDetails
             continue
         name = python_identifier(doc_param.name, used)
         used.add(name)
-        params.append(
-            Param(
-                name=name,
-                wire_name=doc_param.name,
-                kind=KEYWORD,
-                type_text=doc_param.type_text,
-                annotation=_annotation(doc_param.type_text, doc_param.text),
-                description=doc_param.text,
-                required=doc_param.required,
-            )
+        param = Param(
+            name=name,
+            wire_name=doc_param.name,
+            kind=KEYWORD,
+            type_text=doc_param.type_text,
+            annotation=_annotation(doc_param.type_text, doc_param.text),
+            description=doc_param.text,
+            required=doc_param.required,
         )
+        params.append(param if overlay is None else _overlaid(param, overlay))
     query = f"?op={action.op}" if action.op else ""
     placeholders = " ".join(p.upper() for p in handler.params)
     cli = " ".join(
@@ -151,15 +164,42 @@ def action_details(handler: HandlerSpec, action: ActionSpec) -> OperationDetails
     if templated:
         notes.append(("Templated parameters", ", ".join(templated) + " (pass as **kwargs)."))
     not_found = _NOT_FOUND_CLASS.get(handler.cli_name, "NotFoundError")
+    returns = parsed.returns or _RETURNS
+    if overlay is not None and overlay.returns:
+        returns = f"{overlay.returns}\n\n{_RETURNS}"
     return OperationDetails(
         summary=parsed.summary or f"{action.method} {handler.path}{query}",
         body=parsed.body,
         params=tuple(params),
         accepts_extra=True,
-        returns=parsed.returns or _RETURNS,
-        raises=tuple((name.format(not_found=not_found), when) for name, when in _RAISES),
+        returns=returns,
+        raises=tuple((name.format(not_found=not_found), when)
+                     for name, when in _raises(overlay)),
         notes=tuple(notes),
     )
+
+
+def _overlaid(param: Param, overlay: ActionOverlay) -> Param:
+    # Describe's own words win where it has them; the overlay fills what it lacks.
+    required = param.required or param.wire_name in overlay.required
+    openapi_type = overlay.types.get(param.wire_name)
+    if openapi_type in _OPENAPI_TYPES and param.annotation is Any:
+        annotation, type_text = _OPENAPI_TYPES[openapi_type]
+        return param._replace(required=required, annotation=annotation,
+                              type_text=param.type_text or type_text)
+    return param._replace(required=required)
+
+
+def _raises(overlay: ActionOverlay | None) -> list[tuple[str, str]]:
+    documented = dict(overlay.raises) if overlay is not None else {}
+    rows = []
+    for status, name, generic in _RAISES:
+        said = documented.pop(status, None) if status is not None else None
+        rows.append((name, generic if said is None else f"HTTP {status}: {said}"))
+    # Statuses only the server documents (410, 504...) come before TransportError.
+    extra = [(_OTHER_STATUS_CLASSES.get(status, "MAASAPIError"), f"HTTP {status}: {text}")
+             for status, text in sorted(documented.items())]
+    return [*rows[:-1], *extra, rows[-1]]
 
 
 def _handler_doc(handler: HandlerSpec) -> str:

@@ -43,6 +43,7 @@ def doc_bytes() -> bytes:
 def mocked(doc_bytes: bytes) -> Iterator[responses.RequestsMock]:
     with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
         mock.get(API + "describe/", body=doc_bytes, headers={**JSON})
+        mock.get(API + "openapi.yaml", status=404)  # a region before MAAS 3.3
         yield mock
 
 
@@ -62,8 +63,9 @@ def oauth(request: Any) -> dict[str, str]:
 
 def test_connect_fetches_the_description_unsigned(mocked: responses.RequestsMock) -> None:
     c = connect(BASE, KEY, cache=False)
-    assert len(mocked.calls) == 1
-    assert "Authorization" not in mocked.calls[0].request.headers
+    assert [call.request.url for call in mocked.calls] == [API + "describe/",
+                                                         API + "openapi.yaml"]
+    assert all("Authorization" not in call.request.headers for call in mocked.calls)
     assert c.description.hash == "36763f1444f05f8c565d0292aabefcaa9ece4369"
     assert c._transport.session.verify is True  # TLS verification is on by default
 
@@ -402,12 +404,13 @@ def test_transport_errors_from_requests(client: Client, mocked: responses.Reques
 def test_cache_miss_then_hit(tmp_path: Path, mocked: responses.RequestsMock) -> None:
     cache = DescriptionCache("maas", tmp_path)
     first = Client(BASE, KEY, cache=cache)
-    assert len(mocked.calls) == 1
+    assert len(mocked.calls) == 2  # describe, then openapi.yaml (404 here: before 3.3)
     second = Client(BASE, KEY, cache=cache)
-    assert len(mocked.calls) == 1  # warm connect: no round trip
+    assert len(mocked.calls) == 2  # warm connect: no round trip, not even for the overlay
     assert second.description.hash == first.description.hash
     files = list((tmp_path / "maas").rglob("*.json"))
     assert [f.stat().st_mode & 0o777 for f in files] == [0o600]
+    assert (tmp_path / "maas-openapi").is_dir()  # "no overlay" is cached too
     assert all(d.stat().st_mode & 0o777 == 0o700 for d in (tmp_path / "maas").iterdir())
 
 
@@ -417,7 +420,8 @@ def test_stale_hash_refreshes_and_warns(tmp_path: Path, mocked: responses.Reques
     cache.store(BASE, old["hash"], json.dumps(old).encode())
     client = Client(BASE, KEY, cache=cache)
     assert client.description.hash == old["hash"]
-    assert len(mocked.calls) == 0
+    # A cache from before overlays existed: its overlay is fetched once, describe is not.
+    assert [call.request.url for call in mocked.calls] == [API + "openapi.yaml"]
     mocked.get(API + "users/", json={"username": "admin"},
                headers={"X-MAAS-API-Hash": "36763f1444f05f8c565d0292aabefcaa9ece4369"})
     with pytest.warns(DescriptionChangedWarning, match="handlers were refreshed") as rec:
@@ -486,14 +490,14 @@ def _describe_fetches(mocked: responses.RequestsMock) -> int:
 def test_refresh_forces_a_fetch(client: Client, mocked: responses.RequestsMock) -> None:
     before = len(mocked.calls)
     client.refresh()
-    assert len(mocked.calls) == before + 1
+    assert len(mocked.calls) == before + 2  # describe and its overlay
 
 
 def test_corrupt_cache_is_ignored(tmp_path: Path, mocked: responses.RequestsMock) -> None:
     cache = DescriptionCache("maas", tmp_path)
     cache.store(BASE, "abc", b"{broken")
     assert Client(BASE, cache=cache).description.hash.startswith("36763f14")
-    assert len(mocked.calls) == 1
+    assert _describe_fetches(mocked) == 1
 
 
 def test_unwritable_cache_is_not_fatal(tmp_path: Path, mocked: responses.RequestsMock,

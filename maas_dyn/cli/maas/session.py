@@ -95,8 +95,11 @@ def open_session(profile: Profile, runtime: Runtime, *, insecure: bool = False) 
     env = profile.name == ENV_PROFILE
     description = None if env else (profile.description or _NO_HANDLERS)
     verify: bool | str = False if insecure else profile.verify
+    # openapi=False: profiles keep the describe document only, so the overlay would be
+    # fetched and thrown away (storing it with the profile is issue 24's CLI slice).
     client = Client(base, profile.api_key, description=description, cache=env,
-                    verify=verify, transport=runtime.transport, api_version=version)
+                    verify=verify, transport=runtime.transport, api_version=version,
+                    openapi=False)
     session = Session(client, profile, f"{client.url}api/{version}/describe/")
     client.hooks.register("after-receive", session.record)
     return session
