@@ -21,11 +21,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from maas_dyn._shipped import load_shipped
+from maas_dyn._shipped import load_shipped, load_shipped_openapi
 from maas_dyn.maas.describe import Description as ClientDescription
 from maas_dyn.maas.describe import compute_hash
 
 _API_PREFIX = re.compile(r"^(/.*?/api/[^/]+/)")
+# maasserver/urls_api.py routes "openapi.yaml" to doc_oapi.endpoint (MAAS 3.3 on), an
+# anonymous view answering yaml.dump(get_api_endpoint()) as this media type.
+OPENAPI_NAME = "openapi.yaml"
+OPENAPI_MEDIA_TYPE = "application/openapi+yaml"
 
 
 @dataclass(frozen=True)
@@ -61,6 +65,10 @@ class Description:
         self.api_prefix = _find_prefix(document)
         self._served: dict[str, bytes] = {}
         self._lock = threading.Lock()
+        # The v2 OpenAPI document (MAAS 3.3 on), served as JSON text: JSON is YAML, so
+        # any YAML reader takes it, and the simulator needs no YAML writer. None: the
+        # region has no openapi.yaml (before 3.3, or no document ships for the release).
+        self.openapi: bytes | None = None
 
     @classmethod
     def shipped(cls, release: str) -> Description:
@@ -72,7 +80,11 @@ class Description:
         Returns:
             The description.
         """
-        return cls(release, load_shipped("maas", release))
+        description = cls(release, load_shipped("maas", release))
+        openapi = load_shipped_openapi(release)
+        if openapi is not None:
+            description.openapi = json.dumps(openapi, sort_keys=True).encode()
+        return description
 
     @classmethod
     def load(cls, source: str | os.PathLike[str] | dict[str, Any],
@@ -111,6 +123,11 @@ class Description:
     def describe_path(self) -> str:
         """Path at which the document itself is served, e.g. ``/MAAS/api/2.0/describe/``."""
         return self.api_prefix + "describe/"
+
+    @property
+    def openapi_path(self) -> str:
+        """Path of the v2 OpenAPI document, e.g. ``/MAAS/api/2.0/openapi.yaml``."""
+        return self.api_prefix + OPENAPI_NAME
 
     def handlers(self) -> Iterator[HandlerRef]:
         """Iterate over every anon and auth handler of every resource.

@@ -12,7 +12,7 @@ import threading
 from collections import Counter
 from typing import Any
 
-from maas_dyn.sim.maas.describe import Description
+from maas_dyn.sim.maas.describe import OPENAPI_MEDIA_TYPE, Description
 from maas_dyn.sim.maas.faults import Faults
 from maas_dyn.sim.maas.models import Machine
 from maas_dyn.sim.maas.oauth import OAuthVerifier, parse_authorization
@@ -36,6 +36,7 @@ from maas_dyn.sim.maas.state import State
 
 CountKey = tuple[str, str, str]
 DESCRIBE = "describe"
+OPENAPI = "openapi"
 # Clients choose the ``op`` text, so the number of distinct counter keys is capped.
 MAX_COUNT_KEYS = 100_000
 _SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -128,6 +129,11 @@ class Dispatcher:
             if verdict is None:
                 return self._describe(request, description, origin)
             return None if isinstance(verdict, _Drop) else verdict
+        if request.path == description.openapi_path and description.openapi is not None:
+            verdict = self._faulted(request.method, OPENAPI, OPENAPI)
+            if verdict is None:
+                return self._openapi(request, description.openapi)
+            return None if isinstance(verdict, _Drop) else verdict
         match = routes.match(request.path)
         if match is None:
             return Response.text("Not Found", 404)
@@ -174,6 +180,11 @@ class Dispatcher:
         if request.method != "GET":
             return Response(405, b"", "", (("Allow", "GET"),))
         return Response.raw_json(description.served(origin))
+
+    def _openapi(self, request: ApiRequest, document: bytes) -> Response:
+        if request.method != "GET":
+            return Response(405, b"", "", (("Allow", "GET"),))
+        return Response(200, document, OPENAPI_MEDIA_TYPE)
 
     def _dispatch(self, request: ApiRequest, match: Match) -> Response:
         # One lock for authentication and the action: tokens and users change too.

@@ -55,6 +55,11 @@ SOURCES = (
      "src/maasserver/forms/ (dhcpsnippet.py, dnsresource.py, dnsresourcerecord.py, "
      "license_key.py, script.py, reservedip.py, pods.py, vmcluster.py, bcache.py, vmfs.py) "
      "and the matching src/maasserver/api/ modules"),
+    ("`openapi.yaml` next to `describe/`: anonymous GET, `application/openapi+yaml`, the "
+     "release's v2 OpenAPI document (shipped for 3.7 only, as JSON text, which is YAML), "
+     "404 where none ships (before 3.3 a region has none)",
+     "src/maasserver/urls_api.py (openapi_endpoint), src/maasserver/api/doc_oapi.py "
+     "(endpoint, get_api_endpoint)"),
 )
 
 

@@ -243,7 +243,8 @@ class MAASSimulator:
         """Requests received, keyed by (HTTP method, handler name, op or action name).
 
         The handler name is the resource's authenticated handler (its anonymous one when
-        it has none); the describe document counts as ``("GET", "describe", "describe")``.
+        it has none); the describe document counts as ``("GET", "describe", "describe")``
+        and the v2 OpenAPI document as ``("GET", "openapi", "openapi")``.
         A snapshot taken now: safe to iterate while the server keeps counting; read the
         property again to see later requests.
         """
