@@ -1,4 +1,4 @@
-"""Printing a response: as sent, or as json, yaml or a table.
+r"""Printing a response: as sent, or as json, yaml or a table.
 
 Without ``-o``, the body is written exactly as the server sent it when stdout is not a
 terminal (pipe it to ``jq``), and JSON is pretty-printed when it is one. ``-o json``
