@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from maas_dyn.maas.client import (
         Client,
         DescriptionChangedWarning,
+        ParameterTypeWarning,
         UndocumentedParameterWarning,
         connect,
     )
@@ -34,6 +35,7 @@ __all__ = [
     "Description",
     "DescriptionChangedWarning",
     "MockTransport",
+    "ParameterTypeWarning",
     "RawResponse",
     "RequestsTransport",
     "Response",
@@ -46,6 +48,7 @@ __getattr__, __dir__ = lazy_attributes(__name__, globals(), {
     "Client": ("maas_dyn.maas.client", "Client"),
     "DescriptionChangedWarning": ("maas_dyn.maas.client", "DescriptionChangedWarning"),
     "UndocumentedParameterWarning": ("maas_dyn.maas.client", "UndocumentedParameterWarning"),
+    "ParameterTypeWarning": ("maas_dyn.maas.client", "ParameterTypeWarning"),
     "connect": ("maas_dyn.maas.client", "connect"),
     "Description": ("maas_dyn.maas.describe", "Description"),
     "compute_hash": ("maas_dyn.maas.describe", "compute_hash"),
