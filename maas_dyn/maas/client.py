@@ -48,7 +48,13 @@ from maas_dyn.maas.encode import (
 )
 from maas_dyn.maas.handlers import Handler, build_handlers
 from maas_dyn.maas.oauth import Credentials, parse_api_key
-from maas_dyn.maas.openapi import OPENAPI_NAME, ActionOverlay, Overlay, parse_document
+from maas_dyn.maas.openapi import (
+    OPENAPI_NAME,
+    ActionOverlay,
+    Overlay,
+    parse_document,
+    type_problem,
+)
 from maas_dyn.maas.resources import Binder, ResourceIndex, handler_class_with_get
 from maas_dyn.maas.response import Response, decode_body, error_for
 from maas_dyn.maas.transport import (
@@ -102,39 +108,6 @@ class ParameterTypeWarning(UserWarning):
     Sent as given, like an undocumented parameter: turn it into an error with
     ``warnings.simplefilter("error", ParameterTypeWarning)`` to refuse before sending.
     """
-
-
-# OpenAPI type -> (what the check accepts, how to say it). Values travel as form text, so
-# text that reads as the type is accepted too (``"3"`` for an integer, ``"true"``).
-_BOOLEAN_TEXT = frozenset({"true", "false", "1", "0", "yes", "no", "on", "off"})
-_TYPE_CHECKS: dict[str, tuple[Any, str]] = {
-    "integer": (lambda v: (isinstance(v, int) and not isinstance(v, bool))
-                or (isinstance(v, str) and v.strip().lstrip("+-").isdigit()), "an integer"),
-    "boolean": (lambda v: isinstance(v, bool) or v in (0, 1)
-                or (isinstance(v, str) and v.strip().lower() in _BOOLEAN_TEXT), "a boolean"),
-    "number": (lambda v: (isinstance(v, int | float) and not isinstance(v, bool))
-               or (isinstance(v, str) and _is_number(v)), "a number"),
-    # Text parameters also take numbers (sent as text) and files (uploads).
-    "string": (lambda v: not isinstance(v, Mapping | set | type(None)), "text"),
-}
-
-
-def _is_number(text: str) -> bool:
-    try:
-        float(text)
-    except ValueError:
-        return False
-    return True
-
-
-def _type_problem(value: Any, openapi_type: str) -> str:
-    # A repeatable parameter takes a list: each item must have the type.
-    check = _TYPE_CHECKS.get(openapi_type)
-    if check is None:
-        return ""
-    items = value if isinstance(value, list | tuple) else [value]
-    bad = [item for item in items if not check[0](item)]
-    return f"{bad[0]!r} is not {check[1]}" if bad else ""
 
 
 class DescriptionChangedWarning(UserWarning):
@@ -818,7 +791,7 @@ def _check_types(handler: HandlerSpec, operation: Operation, keywords: Mapping[s
     # Warned like an undocumented parameter (and sent as given): the same rule, so a
     # warnings filter that makes one an error makes the other one too.
     for wire_name, value in keywords.items():
-        problem = _type_problem(value, overlay.types.get(wire_name, ""))
+        problem = type_problem(value, overlay.types.get(wire_name, ""))
         if problem:
             warn_user(f"{handler.name}.{operation.name}: parameter {wire_name!r}: {problem}, "
                       f"as the server's OpenAPI document types it "

@@ -22,7 +22,14 @@ from typing import Any, NamedTuple
 
 from maas_dyn._optional import optional_module
 
-__all__ = ["MEDIA_TYPE", "OPENAPI_NAME", "ActionOverlay", "Overlay", "parse_document"]
+__all__ = [
+    "MEDIA_TYPE",
+    "OPENAPI_NAME",
+    "ActionOverlay",
+    "Overlay",
+    "parse_document",
+    "type_problem",
+]
 
 _log = logging.getLogger("maas_dyn.maas")
 
@@ -205,6 +212,47 @@ class Overlay:
 
     def __repr__(self) -> str:
         return f"<Overlay actions={len(self.actions)}>"
+
+
+# OpenAPI type -> (what the check accepts, how to say it). Values travel as form text, so
+# text that reads as the type is accepted too (``"3"`` for an integer, ``"true"``).
+_BOOLEAN_TEXT = frozenset({"true", "false", "1", "0", "yes", "no", "on", "off"})
+_TYPE_CHECKS: dict[str, tuple[Any, str]] = {
+    "integer": (lambda v: (isinstance(v, int) and not isinstance(v, bool))
+                or (isinstance(v, str) and v.strip().lstrip("+-").isdigit()), "an integer"),
+    "boolean": (lambda v: isinstance(v, bool) or v in (0, 1)
+                or (isinstance(v, str) and v.strip().lower() in _BOOLEAN_TEXT), "a boolean"),
+    "number": (lambda v: (isinstance(v, int | float) and not isinstance(v, bool))
+               or (isinstance(v, str) and _is_number(v)), "a number"),
+    # Text parameters also take numbers (sent as text) and files (uploads).
+    "string": (lambda v: not isinstance(v, Mapping | set | type(None)), "text"),
+}
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
+def type_problem(value: Any, openapi_type: str) -> str:
+    """Say what is wrong with a value for a parameter of an OpenAPI type.
+
+    Args:
+        value: The value given (a list or tuple: each item, as a repeated parameter).
+        openapi_type: The parameter's type in the document (unknown types pass).
+
+    Returns:
+        ``"'soon' is not an integer"``, or ``""`` when the value fits.
+    """
+    check = _TYPE_CHECKS.get(openapi_type)
+    if check is None:
+        return ""
+    items = value if isinstance(value, list | tuple) else [value]
+    bad = [item for item in items if not check[0](item)]
+    return f"{bad[0]!r} is not {check[1]}" if bad else ""
 
 
 def parse_document(raw: bytes) -> Any:

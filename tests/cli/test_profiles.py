@@ -229,10 +229,12 @@ def test_env_profile(cli: Callable[..., Result], doc37: Any,
     monkeypatch.setenv("MAAS_URL", "http://127.0.0.1:5240/MAAS/")
     monkeypatch.setenv("MAAS_API_KEY", KEY)
     transport = Recorder(json_reply(doc37))
-    transport.queue += [json_reply(doc37), json_reply({"username": "admin"})]
+    transport.queue += [json_reply(doc37), text_reply(404, "Not Found"),  # before 3.3
+                        json_reply({"username": "admin"})]
     result = cli("env", "users", "whoami", transport=transport)
     assert result.code == 0, result.err
-    assert [r.url for r, _ in transport.requests] == [DESCRIBE, API + "/users/?op=whoami"]
+    assert [r.url for r, _ in transport.requests] == [DESCRIBE, API + "/openapi.yaml",
+                                                     API + "/users/?op=whoami"]
     transport = Recorder(json_reply({"username": "admin"}))
     assert cli("env", "users", "whoami", transport=transport).code == 0
     assert len(transport.requests) == 1  # the description came from the cache

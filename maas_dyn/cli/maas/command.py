@@ -26,6 +26,7 @@ from maas_dyn.cli.maas.parser import (
 from maas_dyn.cli.maas.session import open_session
 from maas_dyn.cli.maas.special import perform
 from maas_dyn.maas.client import Client, DescriptionChangedWarning
+from maas_dyn.maas.openapi import type_problem
 from maas_dyn.maas.response import Response
 
 __all__ = ["run"]
@@ -76,13 +77,21 @@ def _check_documented(target: Target, fields: Sequence[tuple[str, object]], *, s
                       runtime: Runtime) -> None:
     # The region ignores a parameter it does not know: `distro_seris=jammy` would deploy
     # the default release. Say so before sending, and refuse with --strict.
-    undocumented = undocumented_fields(target, fields)
-    if not undocumented or target.action.raw_body:  # a raw body's field name is not sent
+    # A value of another type than the region's openapi.yaml gives follows the same rule.
+    if target.action.raw_body:  # a raw body's field name is not sent
         return
+    undocumented = undocumented_fields(target, fields)
     where = f"{target.handler.cli_name} {target.action.cli_name}"
     lines = [f"{name!r} is not documented for {where}"
              + (f"; did you mean {' or '.join(hint)}?" if hint else "")
              for name, hint in undocumented.items()]
+    overlay = target.handler.action_overlay(target.action)
+    if overlay is not None:
+        lines += [f"{name}: {problem} ({overlay.types[name]} in the server's OpenAPI document)"
+                  for name, value in fields
+                  if (problem := type_problem(value, overlay.types.get(name, "")))]
+    if not lines:
+        return
     if strict:
         raise UsageError("; ".join(lines) + " (--strict: nothing was sent)")
     for line in lines:

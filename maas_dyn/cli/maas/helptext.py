@@ -158,6 +158,11 @@ def action_help(profile: str, target: Target) -> str:
                           f"The {{{p}}} of {handler.path}") for p in handler.params)]
     documented = [p for name, p in parsed.params.items()
                   if name not in handler.params and (p.text or p.type_text)]
+    overlay = handler.action_overlay(action)  # the region's openapi.yaml (MAAS 3.3 on)
+    if overlay is not None:
+        documented = [p._replace(required=p.required or p.name in overlay.required,
+                                 type_text=p.type_text or overlay.types.get(p.name, ""))
+                      for p in documented]
     lines += ["", *_wrap("Parameters (key=value; repeat a key to send several values; key@=FILE "
                          "sends a file; undocumented keys are sent too):")]
     if documented:
@@ -171,5 +176,10 @@ def action_help(profile: str, target: Target) -> str:
         lines.append("  none documented")
     if parsed.body:
         lines += ["", "Description:", textwrap.indent(parsed.body, "  ")]
+    if overlay is not None and overlay.returns:
+        lines += ["", "Returns:", *_wrap(overlay.returns, "  ")]
+    if overlay is not None and overlay.raises:
+        lines += ["", "Raises (as the server documents each status):",
+                  *_rows((f"HTTP {status}", text) for status, text in overlay.raises)]
     lines += ["", *_options()]
     return "\n".join(lines) + "\n"

@@ -95,11 +95,13 @@ def open_session(profile: Profile, runtime: Runtime, *, insecure: bool = False) 
     env = profile.name == ENV_PROFILE
     description = None if env else (profile.description or _NO_HANDLERS)
     verify: bool | str = False if insecure else profile.verify
-    # openapi=False: profiles keep the describe document only, so the overlay would be
-    # fetched and thrown away (storing it with the profile is issue 24's CLI slice).
+    # The OpenAPI overlay only where it is kept: the env profile's description cache
+    # holds it beside the description; a stored profile keeps the describe document
+    # only, so the overlay would be fetched and thrown away (storing it there is later
+    # work of issue 24).
     client = Client(base, profile.api_key, description=description, cache=env,
                     verify=verify, transport=runtime.transport, api_version=version,
-                    openapi=False)
+                    openapi=env)
     session = Session(client, profile, f"{client.url}api/{version}/describe/")
     client.hooks.register("after-receive", session.record)
     return session
