@@ -90,6 +90,8 @@ _REFRESH_MAX_DOUBLINGS = 6  # 2 ** 6 > the cap: the exponent never grows past th
 # e.g. http -> https or a missing trailing slash).
 DEFAULT_MAX_REDIRECTS = 5
 _FOLLOWED = frozenset({301, 302, 303, 307, 308})
+# Answers to GET openapi.yaml that mean the region has none (before MAAS 3.3).
+_NO_OPENAPI = frozenset({404, 410})
 # Errors that another attempt cannot cure: the same answer would come back.
 _FINAL_ERRORS = (LimitExceeded, RedirectRefused)
 
@@ -389,9 +391,11 @@ class Client:
             response = self._send(request, internal=True, retry=RetryPolicy.never())
         except MAASAPIError as exc:
             # Regions before MAAS 3.3 have no openapi.yaml (404): they work as before,
-            # and the cache remembers it so a warm connect does not ask again.
+            # and the cache remembers it so a warm connect does not ask again. Any other
+            # status (a region starting, 503) is not an answer for this hash: not cached.
             _log.debug("no OpenAPI overlay from %s (HTTP %s)", self._openapi_url, exc.status)
-            self._store_overlay(description, None)
+            if exc.status in _NO_OPENAPI:
+                self._store_overlay(description, None)
             return None
         except MaasDynError as exc:
             _log.debug("no OpenAPI overlay from %s: %s", self._openapi_url, exc)

@@ -202,6 +202,18 @@ def test_openapi_false_never_fetches_it() -> None:
         assert len(mocked.calls) == 1 and client.description.overlay is None
 
 
+def test_a_busy_region_is_not_cached_as_without_overlay(tmp_path: Path) -> None:
+    cache = DescriptionCache("maas", tmp_path)
+    with responses.RequestsMock() as mocked:
+        mocked.get(API + "describe/", json=load_shipped("maas", "3.7"))
+        mocked.get(API + "openapi.yaml", status=503, body="starting")
+        assert Client(BASE, KEY, cache=cache).description.overlay is None
+        mocked.replace(responses.GET, API + "openapi.yaml",
+                       json=load_shipped_openapi("3.7"))
+        assert Client(BASE, KEY, cache=cache).description.overlay is not None
+        assert len(mocked.calls) == 3  # describe, 503, then the overlay on the next connect
+
+
 def test_an_unreachable_overlay_is_not_cached_as_absent(tmp_path: Path) -> None:
     cache = DescriptionCache("maas", tmp_path)
     with responses.RequestsMock(assert_all_requests_are_fired=False) as mocked:
