@@ -198,7 +198,8 @@ class Client:
         openapi: Merge the region's v2 OpenAPI document (MAAS 3.3 on) into the handlers:
             required flags, types and per-status answers. ``True`` fetches
             ``openapi.yaml`` with the description (and caches it with it); ``False``
-            never does; a parsed document is used as given (with ``description``).
+            never does; a parsed document (or an :class:`~maas_dyn.maas.openapi.Overlay`)
+            is used as given (with ``description``).
 
     Raises:
         InvalidURLError: The URL is not an http(s) URL with a host.
@@ -232,7 +233,7 @@ class Client:
         max_header_bytes: int = DEFAULT_MAX_HEADER_BYTES,
         max_redirects: int = DEFAULT_MAX_REDIRECTS,
         resources: bool = True,
-        openapi: Mapping[str, Any] | bool = True,
+        openapi: Mapping[str, Any] | Overlay | bool = True,
     ):
         self.url, self._origin, named = _normalise_url(url)
         self._binder: Binder | None = None
@@ -267,8 +268,9 @@ class Client:
         if description is not None:
             document = description if isinstance(description, Mapping) else _loads(description)
             offline = Description(document, _RESERVED)
-            offline.apply_overlay(
-                Overlay.from_openapi(openapi) if isinstance(openapi, Mapping) else None)
+            offline.apply_overlay(openapi if isinstance(openapi, Overlay) else
+                                  Overlay.from_openapi(openapi)
+                                  if isinstance(openapi, Mapping) else None)
             self._install(offline, raw=None)
         elif not self._install_cached():
             self.refresh()

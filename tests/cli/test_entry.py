@@ -22,17 +22,18 @@ def test_login_then_call_as_subprocesses(local_server: LocalServer) -> None:
     code, out, err = run_subprocess("login", "local", local_server.url, "-", stdin=KEY + "\n")
     assert code == 0, err
     assert "logged in" in out
-    whoami, describe = local_server.seen
+    whoami, describe, openapi = local_server.seen
     assert (whoami.method, whoami.path) == ("GET", "/MAAS/api/2.0/users/?op=whoami")
     assert whoami.headers["Authorization"].startswith("OAuth ")
     assert 'oauth_signature_method="PLAINTEXT"' in whoami.headers["Authorization"]
     assert describe.path == "/MAAS/api/2.0/describe/" and "Authorization" not in describe.headers
+    assert openapi.path == "/MAAS/api/2.0/openapi.yaml"  # 404 here: a region before 3.3
     assert ProfileStore().load("local").api_key == KEY
 
     code, out, err = run_subprocess("local", "users", "whoami")
     assert (code, err) == (0, "")
     assert json.loads(out) == {"username": "admin", "is_superuser": True}
-    assert len(local_server.seen) == 3  # no describe: the profile's description was used
+    assert len(local_server.seen) == 4  # no describe: the profile's description was used
 
     code, out, _ = run_subprocess("list")
     assert out == f"local {local_server.url}api/2.0/\n" and KEY not in out

@@ -1,7 +1,7 @@
 """maas-dyn with a region's openapi.yaml (MAAS 3.3 on): -h and --strict use it.
 
-Only the env profile has it for now: its description cache keeps the overlay beside the
-description; stored profiles keep the describe document alone.
+A stored profile keeps the overlay beside its description; the env profile's description
+cache does the same.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from maas_dyn._shipped import load_shipped_openapi
+from maas_dyn.cli._common.profiles import ProfileStore
 
 from .conftest import API, KEY, Recorder, Result, json_reply
 
@@ -54,3 +55,17 @@ def test_a_wrong_type_warns_and_strict_refuses(
     assert refused.requests == []
     fine = cli("env", "machine", "deploy", "abc", "bridge_fd=15", "install_kvm=true")
     assert "warning" not in fine.err
+
+
+def test_a_stored_profile_keeps_the_overlay_from_login(
+        cli: Callable[..., Result], doc37: Any) -> None:
+    transport = _region(doc37)
+    transport.queue.insert(0, json_reply({"username": "admin"}))  # the key check
+    result = cli("login", "region", "http://127.0.0.1:5240/MAAS/", KEY, transport=transport)
+    assert result.code == 0, result.err
+    stored = ProfileStore().load("region")
+    assert stored.openapi is not None and "POST /machines/{}/?op=deploy" in stored.openapi
+    offline = Recorder(json_reply({}))
+    result = cli("region", "machine", "deploy", "-h", transport=offline)
+    assert "HTTP 404  The requested machine is not found." in result.out
+    assert offline.requests == []  # from the profile: no request

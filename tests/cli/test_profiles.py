@@ -17,6 +17,7 @@ from maas_dyn.cli._common.profiles import Profile, ProfileStore, api_url, split_
 from .conftest import API, KEY, Recorder, Result, json_reply, text_reply
 
 DESCRIBE = API + "/describe/"
+OPENAPI = API + "/openapi.yaml"  # fetched with the description (MAAS 3.3 on serves it)
 
 
 @pytest.mark.parametrize(("given", "stored", "base", "version"), [
@@ -38,10 +39,11 @@ def test_login_checks_the_key_then_fetches_the_description(
     transport.queue += [json_reply({"username": "admin"}), json_reply(doc37)]
     result = cli("login", "prod", "http://127.0.0.1:5240/MAAS/", KEY, transport=transport)
     assert result.code == 0, result.err
-    (whoami, signed), (describe, unsigned) = transport.requests
+    (whoami, signed), (describe, unsigned), (openapi, anonymous) = transport.requests
     assert (whoami.method, whoami.url) == ("GET", API + "/users/?op=whoami")
     assert signed is not None and signed.startswith("OAuth ")
     assert (describe.url, unsigned) == (DESCRIBE, None)
+    assert (openapi.url, anonymous) == (OPENAPI, None)
     assert "logged in to the MAAS server at http://127.0.0.1:5240/MAAS/api/2.0/" in result.out
     profile = ProfileStore().load("prod")
     assert (profile.url, profile.api_key) == (API + "/", KEY)
@@ -68,7 +70,7 @@ def test_anonymous_login_and_key_from_stdin(cli: Callable[..., Result], doc37: A
                                             monkeypatch: pytest.MonkeyPatch) -> None:
     transport = Recorder(json_reply(doc37))
     assert cli("login", "anon", "http://127.0.0.1:5240/MAAS/", transport=transport).code == 0
-    assert [r.url for r, _ in transport.requests] == [DESCRIBE]
+    assert [r.url for r, _ in transport.requests] == [DESCRIBE, OPENAPI]
     assert ProfileStore().load("anon").api_key is None
 
     monkeypatch.setattr("sys.stdin", io.StringIO(KEY + "\n"))
@@ -87,6 +89,7 @@ def test_login_to_maas_1_9_checks_the_key_with_nodegroups(cli: Callable[..., Res
     assert [r.url for r, _ in transport.requests] == [
         "http://127.0.0.1:5240/MAAS/api/1.0/nodegroups/?op=list",
         "http://127.0.0.1:5240/MAAS/api/1.0/describe/",
+        "http://127.0.0.1:5240/MAAS/api/1.0/openapi.yaml",  # a 1.9 region answers 404
     ]
 
 
@@ -163,14 +166,14 @@ def test_refresh_all_and_named(cli: Callable[..., Result], store: ProfileStore,
     transport = Recorder(json_reply(doc37))
     result = cli("refresh", transport=transport)
     assert result.code == 0
-    assert [r.url for r, _ in transport.requests] == [DESCRIBE, DESCRIBE]
+    assert [r.url for r, _ in transport.requests] == [DESCRIBE, OPENAPI, DESCRIBE, OPENAPI]
     assert all(auth is None for _, auth in transport.requests)  # describe is unsigned
     assert store.load("second").description["hash"] == doc37["hash"]
     assert result.out.splitlines() == [f"admin: description {doc37['hash'][:12]}",
                                        f"second: description {doc37['hash'][:12]}"]
     transport = Recorder(json_reply(doc37))
     assert cli("refresh", "second", transport=transport).code == 0
-    assert len(transport.requests) == 1
+    assert [r.url for r, _ in transport.requests] == [DESCRIBE, OPENAPI]
 
 
 def test_refresh_failure_is_reported_and_others_continue(
@@ -249,7 +252,8 @@ def test_changed_api_hash_refreshes_the_profile(cli: Callable[..., Result],
         "X-MAAS-API-Hash": "f" * 40}))
     result = cli("admin", "users", "whoami", transport=transport)
     assert result.code == 0, result.err
-    assert [r.url for r, _ in transport.requests] == [API + "/users/?op=whoami", DESCRIBE]
+    assert [r.url for r, _ in transport.requests] == [API + "/users/?op=whoami", DESCRIBE,
+                                                     OPENAPI]
     assert result.err.splitlines() == [
         f"maas-dyn: MAAS at {API[:-7]} changed its API description "
         f"({doc37['hash'][:12]} -> ffffffffffff); refreshing",

@@ -167,6 +167,8 @@ class Profile:
             instead of the raw key, or ``None``.
         login_mechanism: TrueNAS: how the profile's first login went (``SCRAM`` or
             ``API_KEY_PLAIN``); later logins insist on it.
+        openapi: MAAS: the region's OpenAPI overlay (``Overlay.to_compact()`` as JSON)
+            fetched with the description, or ``None`` (none, or the region has none).
     """
 
     name: str
@@ -180,6 +182,7 @@ class Profile:
     version: str | None = None
     scram: Mapping[str, Any] | None = field(default=None, repr=False)
     login_mechanism: str | None = None
+    openapi: Mapping[str, Any] | None = field(default=None, repr=False)
 
     def to_json(self) -> dict[str, Any]:
         """Return the document stored on disk (a TrueNAS description is stored beside it).
@@ -200,6 +203,8 @@ class Profile:
                   "description": description}
         if isinstance(self.verify, str):  # `maas-dyn login --cacerts FILE`
             stored["cacerts"] = self.verify
+        if self.openapi is not None:  # MAAS 3.3 on; absent keeps older files unchanged
+            stored["openapi"] = self.openapi
         return stored
 
     def client_options(self) -> dict[str, Any]:
@@ -231,8 +236,10 @@ class Profile:
 def _from_json(name: str, data: Mapping[str, Any], dialect: str) -> Profile:
     if dialect == "maas":
         cacerts = data.get("cacerts")
+        openapi = data.get("openapi")
         return Profile(name, data["url"], data.get("api_key"), data.get("description"),
-                       verify=cacerts if isinstance(cacerts, str) and cacerts else True)
+                       verify=cacerts if isinstance(cacerts, str) and cacerts else True,
+                       openapi=openapi if isinstance(openapi, dict) else None)
     if data.get("password"):
         # Profiles of truenas-dyn before 0.x held the password in clear.
         raise UsageError(

@@ -96,7 +96,9 @@ def login(argv: list[str], runtime: Runtime) -> int:
                            insecure=args.insecure)
     if key is not None:
         _check_key(session, split_api_url(url)[1])
-    runtime.store.save(Profile(name, url, key, session.fetch(), verify=verify))
+    document = session.fetch()
+    runtime.store.save(Profile(name, url, key, document, verify=verify,
+                               openapi=session.overlay))
     print(f"\nYou are now logged in to the MAAS server at {url} with the profile name "
           f"'{name}'.\n\nFor help with the available commands, try:\n\n  maas-dyn {name} "
           "--help\n", file=runtime.stdout)
@@ -132,12 +134,13 @@ def refresh(argv: list[str], runtime: Runtime) -> int:
         profile = runtime.store.load(name)
         try:
             stale = replace(profile, description=None)
-            document = open_session(stale, runtime, insecure=args.insecure).fetch()
+            session = open_session(stale, runtime, insecure=args.insecure)
+            document = session.fetch()
         except MaasDynError as exc:
             runtime.note(f"cannot refresh {name!r}: {exc}")
             status = 1
             continue
-        runtime.store.save(replace(profile, description=document))
+        runtime.store.save(replace(profile, description=document, openapi=session.overlay))
         print(f"{name}: description {str(document.get('hash', ''))[:12] or 'unhashed'}",
               file=runtime.stdout)
     return status

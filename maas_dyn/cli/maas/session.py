@@ -18,6 +18,7 @@ from typing import Any
 from maas_dyn.cli._common.profiles import ENV_PROFILE, Profile, ProfileStore, split_api_url
 from maas_dyn.cli._common.runtime import Runtime
 from maas_dyn.maas.client import Client
+from maas_dyn.maas.openapi import Overlay
 from maas_dyn.maas.response import Response
 
 __all__ = ["Session", "open_session"]
@@ -51,6 +52,12 @@ class Session:
         """The description the client fetched during this session, if it fetched one."""
         return None if self._fetched is None else dict(json.loads(self._fetched))
 
+    @property
+    def overlay(self) -> Mapping[str, Any] | None:
+        """The client's OpenAPI overlay in the form a profile stores, or ``None``."""
+        overlay = self.client.description.overlay
+        return None if overlay is None else dict(json.loads(overlay.to_compact()))
+
     def fetch(self) -> Mapping[str, Any]:
         """Fetch the server's description now (unsigned ``GET describe/``).
 
@@ -73,8 +80,17 @@ class Session:
         document = self.fetched
         if document is None or self.profile.name == ENV_PROFILE:
             return False
-        store.save(replace(self.profile, description=document))
+        store.save(replace(self.profile, description=document, openapi=self.overlay))
         return True
+
+
+def _stored_overlay(profile: Profile) -> Overlay | bool:
+    if profile.openapi is None:
+        return True  # fetched with the description, if the region serves one
+    try:
+        return Overlay.from_compact(json.dumps(profile.openapi).encode())
+    except (ValueError, TypeError):
+        return True  # unreadable: the next refresh or login replaces it
 
 
 def open_session(profile: Profile, runtime: Runtime, *, insecure: bool = False) -> Session:
@@ -95,13 +111,11 @@ def open_session(profile: Profile, runtime: Runtime, *, insecure: bool = False) 
     env = profile.name == ENV_PROFILE
     description = None if env else (profile.description or _NO_HANDLERS)
     verify: bool | str = False if insecure else profile.verify
-    # The OpenAPI overlay only where it is kept: the env profile's description cache
-    # holds it beside the description; a stored profile keeps the describe document
-    # only, so the overlay would be fetched and thrown away (storing it there is later
-    # work of issue 24).
+    # The OpenAPI overlay is kept with the description: in the profile (fetched again
+    # only when the description is), or in the env profile's description cache.
     client = Client(base, profile.api_key, description=description, cache=env,
                     verify=verify, transport=runtime.transport, api_version=version,
-                    openapi=env)
+                    openapi=_stored_overlay(profile))
     session = Session(client, profile, f"{client.url}api/{version}/describe/")
     client.hooks.register("after-receive", session.record)
     return session
