@@ -12,6 +12,7 @@ import json
 import logging
 import re
 import ssl
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -223,6 +224,12 @@ def test_reconnect_logs_in_by_scram_again(sims: dict[str, TrueNASSimulator],
     derived = client.derived_api_key
     assert derived is not None
     sims["ws"].restart()  # every session drops
+    # A call sent before the client sees the drop fails as in flight (never re-sent):
+    # wait until it has seen it, with a deadline, as a caller retrying would.
+    deadline = time.monotonic() + 30
+    while client.connected and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert not client.connected
     assert client.core.ping() == "pong"
     assert len(wire.links) == 2
     assert wire.logins() == ["CLIENT_FIRST_MESSAGE", "CLIENT_FINAL_MESSAGE"] * 2
